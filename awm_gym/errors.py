@@ -1,0 +1,76 @@
+"""Every error awm-gym raises, in one place.
+
+Error tree::
+
+    AWMGymError                      base class; catch this to catch everything below
+    ├── ScenarioNotFoundError        a scenario name is not in any scenario source (also a KeyError)
+    ├── DataFormatError              an AgentWorldModel-1K file or record is not in the expected format
+    ├── SubEnvError                  the scenario's server process (the sub-environment)
+    │   ├── SubEnvStartError         ... could not be started (import error, crash while building the app)
+    │   └── SubEnvClosedError        ... was used after ``close()``
+    ├── DownloadError                the AgentWorldModel-1K download failed (e.g. the hub is unreachable)
+    ├── VerifierError                the verifier worker itself failed (not the verifier code: that is a label)
+    ├── ConfigurationError           an option is missing or inconsistent (e.g. sql mode without a judge)
+    └── LLMError                     an OpenAI-compatible endpoint failed after all retries
+
+Errors say what was expected, what was found, and how to fix it. Failures of lower layers are chained
+with ``raise ... from exc``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AWMGymError",
+    "ConfigurationError",
+    "DataFormatError",
+    "DownloadError",
+    "LLMError",
+    "ScenarioNotFoundError",
+    "SubEnvClosedError",
+    "SubEnvError",
+    "SubEnvStartError",
+    "VerifierError",
+]
+
+
+class AWMGymError(Exception):
+    """Base class of every awm-gym error."""
+
+
+class ScenarioNotFoundError(AWMGymError, KeyError):
+    """A scenario name is not present in any scenario source."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class DataFormatError(AWMGymError, ValueError):
+    """An AgentWorldModel-1K file or record is not in the expected format."""
+
+
+class DownloadError(AWMGymError, OSError):
+    """The AgentWorldModel-1K download failed."""
+
+
+class SubEnvError(AWMGymError, RuntimeError):
+    """The scenario's server process failed."""
+
+
+class SubEnvStartError(SubEnvError):
+    """The scenario's server process could not be started."""
+
+
+class SubEnvClosedError(SubEnvError):
+    """The sub-environment was used after ``close()``."""
+
+
+class VerifierError(AWMGymError, RuntimeError):
+    """The verifier worker process failed (a failing verifier *function* is reported as a label instead)."""
+
+
+class ConfigurationError(AWMGymError, ValueError):
+    """An option is missing or inconsistent."""
+
+
+class LLMError(AWMGymError, RuntimeError):
+    """An OpenAI-compatible endpoint failed after all retries."""

@@ -1,0 +1,80 @@
+"""No-op passes: tasks whose verifier already says "complete" when the agent does nothing.
+
+Such a task rewards an agent for answering immediately, which made earlier AWM benchmarks look better
+than they were. A task is a no-op pass when its code-mode verifier returns complete for an untouched
+database (initial and final identical) and an empty final answer. The result depends only on the verifier
+code and the scenario's data, so it is cached per process and on disk (``AWM_GYM_CACHE_DIR``, default
+``~/.cache/awm_gym``): ``AWMEnv(exclude_noop_tasks=True)`` pays for it once per scenario and machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+from awm_gym.catalog import Scenario
+from awm_gym.verifier.runner import VerifierConnection
+
+__all__ = ["cache_dir", "find_noop_passes"]
+
+_memory: dict[str, frozenset[int]] = {}
+_lock = threading.Lock()
+
+
+def cache_dir() -> Path:
+    """awm-gym's on-disk cache (``AWM_GYM_CACHE_DIR``, else ``~/.cache/awm_gym``)."""
+    return Path(os.environ.get("AWM_GYM_CACHE_DIR") or Path.home() / ".cache" / "awm_gym")
+
+
+def _key(scenario: Scenario) -> str:
+    digest = hashlib.sha256(scenario.fingerprint.encode())
+    for record in scenario.verifiers.get("code", ()):
+        digest.update(b"\0" + (record.code or "").encode() if record else b"\0-")
+    return f"{scenario.name}-{digest.hexdigest()[:16]}"
+
+
+def find_noop_passes(scenario: Scenario, initial_database: bytes, connection: VerifierConnection | None = None) -> frozenset[int]:
+    """Indices of the scenario's no-op-pass tasks (verifier errors do not count as passes)."""
+    key = _key(scenario)
+    with _lock:
+        if key in _memory:
+            return _memory[key]
+    path = cache_dir() / "noop" / f"{key}.json"
+    try:
+        found = frozenset(json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError):
+        found = _compute(scenario, initial_database, connection)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(sorted(found)))
+        except OSError:  # a read-only home is fine: the process cache still holds it
+            pass
+    with _lock:
+        _memory[key] = found
+    return found
+
+
+def _compute(scenario: Scenario, initial_database: bytes, connection: VerifierConnection | None) -> frozenset[int]:
+    own = connection is None
+    connection = connection or VerifierConnection()
+    found = set()
+    try:
+        with tempfile.TemporaryDirectory(prefix="awm_gym-noop-") as workdir:
+            for idx in range(len(scenario.tasks)):
+                record = scenario.verifier("code", idx)
+                if record is None or not record.usable or record.code is None:
+                    continue
+                for name in ("initial.db", "final.db"):
+                    Path(workdir, name).write_bytes(initial_database)
+                outcome = connection.run(code=record.code, function=record.function_name, workdir=workdir, final_answer="")
+                value = outcome.get("value")
+                if outcome.get("status") == "ok" and isinstance(value, dict) and value.get("result") == "complete":
+                    found.add(idx)
+    finally:
+        if own:
+            connection.close()
+    return frozenset(found)

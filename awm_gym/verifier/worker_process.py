@@ -1,0 +1,297 @@
+"""The verifier worker, as a child process: pre-imported once, it forks one sandboxed child per verification.
+
+Started by :mod:`awm_gym.verifier.runner` as ``python -m awm_gym.verifier.worker_process CONTROL_FD``. Each
+``connect`` message on the control socket brings a stream socket for one env; each request frame on it is a
+verification job. The worker forks a child per job, so verifier code never runs in a process that outlives
+it, and waits for its result with a wall-clock deadline.
+
+A job child, before running dataset code:
+
+- moves into the job's directory, which holds the *copies* of the initial and final databases it may read,
+  and sends its stdout/stderr to a log there (so a ``print`` cannot corrupt the result, which travels on a
+  separate pipe);
+- sets resource limits: CPU seconds, address space, file size, open files, processes, no core dumps;
+- installs an audit hook (:func:`sys.addaudithook`, which cannot be removed) that refuses sockets,
+  subprocesses, signals, ``ctypes``, writes outside the job directory and SQLite connections to any other
+  file; ``sqlite3.connect`` also gets an authorizer that refuses ``ATTACH``.
+
+This is defence in depth, not a security boundary against hostile native code: the process boundary, the
+limits and the database copies are what keep the environment's own files and processes safe.
+"""
+
+from __future__ import annotations
+
+import builtins
+import inspect
+import json
+import os
+import resource
+import selectors
+import signal
+import socket
+import sqlite3
+import sys
+import time
+import traceback
+from typing import Any
+
+from awm_gym.host import wire
+
+# What verifier code commonly imports, loaded once so every forked job starts warm.
+import collections  # noqa: F401, E402
+import datetime  # noqa: F401, E402
+import decimal  # noqa: F401, E402
+import math  # noqa: F401, E402
+import re  # noqa: F401, E402
+import statistics  # noqa: F401, E402
+
+_MEMORY_LIMIT = 1024 * 1024 * 1024
+_FILE_SIZE_LIMIT = 64 * 1024 * 1024
+_OPEN_FILES_LIMIT = 64
+_MAX_RESULT = 256 * 1024
+
+_BLOCKED_EVENT_PREFIXES = (
+    "socket.",
+    "subprocess.",
+    "os.system",
+    "os.exec",
+    "os.posix_spawn",
+    "os.spawn",
+    "os.fork",
+    "os.forkpty",
+    "os.kill",
+    "os.killpg",
+    "os.setuid",
+    "ctypes.",
+    "pty.",
+    "webbrowser.",
+)
+_PATH_EVENTS = {  # event -> which arguments are paths that must stay inside the job directory
+    "os.remove": (0,),
+    "os.rmdir": (0,),
+    "os.rename": (0, 1),
+    "os.truncate": (0,),
+    "os.chmod": (0,),
+    "os.chown": (0,),
+    "os.link": (0, 1),
+    "os.symlink": (0, 1),
+    "os.mkdir": (0,),
+    "shutil.rmtree": (0,),
+    "shutil.copyfile": (1,),
+    "shutil.move": (1,),
+}
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+
+
+def _inside(path: Any, root: str) -> bool:
+    if isinstance(path, int):  # an already open descriptor
+        return True
+    try:
+        real = os.path.realpath(os.fsdecode(path))
+    except (TypeError, ValueError):
+        return False
+    return real == root or real.startswith(root + os.sep)
+
+
+def _sqlite_target(database: Any) -> str:
+    name = os.fsdecode(database) if isinstance(database, str | bytes | os.PathLike) else str(database)
+    if name.startswith("file:"):
+        name = name[len("file:") :].split("?", 1)[0]
+        name = name[2:] if name.startswith("//") else name
+    return name
+
+
+def _deny_attach(action: int, *_args: Any) -> int:
+    return sqlite3.SQLITE_DENY if action == sqlite3.SQLITE_ATTACH else sqlite3.SQLITE_OK
+
+
+def _install_guard(root: str) -> None:
+    def guard(event: str, args: tuple[Any, ...]) -> None:
+        if event.startswith(_BLOCKED_EVENT_PREFIXES):
+            raise PermissionError(f"verifier sandbox: {event} is not allowed")
+        if event == "open":
+            path, mode, flags = args
+            writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or bool((flags or 0) & _WRITE_FLAGS)
+            if writing and not _inside(path, root):
+                raise PermissionError(f"verifier sandbox: writing {path!r} is not allowed")
+        elif event == "sqlite3.connect":
+            target = _sqlite_target(args[0])
+            if target not in ("", ":memory:") and not _inside(target, root):
+                raise PermissionError(f"verifier sandbox: opening database {target!r} is not allowed")
+        elif event in _PATH_EVENTS:
+            for index in _PATH_EVENTS[event]:
+                if index < len(args) and not _inside(args[index], root):
+                    raise PermissionError(f"verifier sandbox: {event} on {args[index]!r} is not allowed")
+
+    sys.addaudithook(guard)
+    connect = sqlite3.connect
+
+    def connect_without_attach(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        connection = connect(*args, **kwargs)
+        connection.set_authorizer(_deny_attach)
+        return connection
+
+    sqlite3.connect = connect_without_attach  # type: ignore[assignment]
+
+
+def _limit_resources(cpu_seconds: int) -> None:
+    limits = (
+        (resource.RLIMIT_CPU, cpu_seconds),
+        (resource.RLIMIT_AS, _MEMORY_LIMIT),
+        (resource.RLIMIT_FSIZE, _FILE_SIZE_LIMIT),
+        (resource.RLIMIT_NOFILE, _OPEN_FILES_LIMIT),
+        (resource.RLIMIT_NPROC, 0),
+        (resource.RLIMIT_CORE, 0),
+    )
+    for which, value in limits:
+        try:
+            resource.setrlimit(which, (value, value))
+        except (ValueError, OSError):  # a hard limit already lower, or not permitted here
+            pass
+
+
+def _call(function: Any, initial: str, final: str, answer: str) -> Any:
+    """AWM's argument rule: by keyword for the known names, else positionally when there are at least two."""
+    params = inspect.signature(function).parameters
+    known = {"initial_db_path": initial, "final_db_path": final, "final_answer": answer}
+    if any(name in params for name in known):
+        return function(**{name: value for name, value in known.items() if name in params})
+    positional = [
+        p for p in params.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+    ]
+    if len(params) >= 2:
+        return function(*(initial, final, answer)[: max(2, len(positional))])
+    raise TypeError(f"cannot pass the databases to {function.__name__}{inspect.signature(function)}")
+
+
+def _run_job(job: dict[str, Any], result_fd: int) -> None:
+    """In the forked child: sandbox, run the verifier, write one JSON result to ``result_fd``."""
+    root = os.path.realpath(job["workdir"])
+    os.chdir(root)
+    log = os.open(os.path.join(root, "verifier.log"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
+    _limit_resources(int(job["timeout"]) + 1)
+    _install_guard(root)
+    try:
+        namespace: dict[str, Any] = {"__name__": "verifier", "__builtins__": builtins}
+        exec(compile(job["code"], "<verifier>", "exec"), namespace)  # noqa: S102 - running it is the point
+        function = namespace.get(job["function"])
+        if not callable(function):
+            raise NameError(f"the verifier code defines no function {job['function']!r}")
+        value = _call(function, job["initial_db"], job["final_db"], job["final_answer"] or "")
+        payload = {"status": "ok", "value": value}
+        data = json.dumps(payload, default=repr)
+        if len(data) > _MAX_RESULT:
+            data = json.dumps({"status": "ok", "value": repr(value)[:_MAX_RESULT]})
+    except BaseException as exc:  # noqa: BLE001 - anything the dataset code does is reported, not raised
+        data = json.dumps(
+            {
+                "status": "error",
+                "error": f"{type(exc).__name__}: {exc}"[:2000],
+                "traceback": traceback.format_exc()[-4000:],
+            }
+        )
+    sys.stdout.flush()
+    os.write(result_fd, data.encode())
+
+
+class _Job:
+    def __init__(self, conn: socket.socket, job: dict[str, Any]) -> None:
+        self.conn = conn
+        self.started = time.monotonic()
+        self.deadline = self.started + float(job["timeout"])
+        self.workdir = job["workdir"]
+        self.chunks: list[bytes] = []
+        read_fd, write_fd = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:
+            try:
+                os.close(read_fd)
+                _run_job(job, write_fd)
+            finally:
+                os._exit(0)
+        os.close(write_fd)
+        self.read_fd = read_fd
+
+    def reply(self, outcome: dict[str, Any]) -> None:
+        outcome["elapsed_s"] = round(time.monotonic() - self.started, 6)
+        try:
+            with open(os.path.join(self.workdir, "verifier.log"), errors="replace") as handle:
+                outcome["output"] = handle.read()[-2000:]
+        except OSError:
+            outcome["output"] = ""
+        try:
+            wire.send_frame(self.conn, outcome)
+        except OSError:  # the env went away; nothing to tell
+            pass
+
+    def finish(self) -> None:
+        os.close(self.read_fd)
+        _, status = os.waitpid(self.pid, 0)
+        data = b"".join(self.chunks)
+        if data:
+            self.reply(json.loads(data))
+        elif os.WIFSIGNALED(status):
+            name = signal.Signals(os.WTERMSIG(status)).name
+            self.reply({"status": "error", "error": f"the verifier process was killed by {name} (a resource limit?)"})
+        else:
+            self.reply({"status": "error", "error": f"the verifier exited with status {os.waitstatus_to_exitcode(status)}"})
+
+    def kill(self) -> None:
+        os.kill(self.pid, signal.SIGKILL)
+        os.close(self.read_fd)
+        os.waitpid(self.pid, 0)
+        self.reply({"status": "timeout", "error": f"no result within {self.deadline - self.started:g} s"})
+
+
+def main(control_fd: int) -> int:
+    """Serve verification jobs until the control socket closes."""
+    control = socket.socket(fileno=control_fd)
+    selector = selectors.DefaultSelector()
+    selector.register(control, selectors.EVENT_READ, "control")
+    jobs: dict[int, _Job] = {}
+    while True:
+        now = time.monotonic()
+        timeout = max(0.0, min((job.deadline for job in jobs.values()), default=now + 60) - now)
+        for key, _ in selector.select(timeout):
+            if key.data == "control":
+                message, fds = wire.recv_message(control)
+                if message is None:  # the env process is gone: stop everything
+                    for job in list(jobs.values()):
+                        job.kill()
+                    return 0
+                for fd in fds:
+                    conn = socket.socket(fileno=fd)
+                    selector.register(conn, selectors.EVENT_READ, "conn")
+            elif key.data == "conn":
+                conn = key.fileobj
+                try:
+                    job_request, _ = wire.recv_frame(conn)  # type: ignore[arg-type]
+                except (OSError, ValueError):
+                    selector.unregister(conn)
+                    conn.close()  # type: ignore[union-attr]
+                    continue
+                job = _Job(conn, job_request)  # type: ignore[arg-type]
+                jobs[job.read_fd] = job
+                selector.register(job.read_fd, selectors.EVENT_READ, "job")
+            else:
+                job = jobs[key.fd]
+                chunk = os.read(key.fd, 65536)
+                if chunk:
+                    job.chunks.append(chunk)
+                    continue
+                selector.unregister(key.fd)
+                del jobs[key.fd]
+                job.finish()
+        now = time.monotonic()
+        for fd, job in list(jobs.items()):
+            if now >= job.deadline:
+                selector.unregister(fd)
+                del jobs[fd]
+                job.kill()
+
+
+if __name__ == "__main__":
+    sys.exit(main(int(sys.argv[1])))
