@@ -201,9 +201,7 @@ def chat(
     where = f"model {endpoint.model!r} at {endpoint.base_url}"
     start = time.perf_counter()
     try:
-        completion = endpoint.client().chat.completions.create(
-            model=endpoint.model, messages=messages, **kwargs
-        )
+        completion = endpoint.client().chat.completions.create(model=endpoint.model, messages=messages, **kwargs)
     except openai.OpenAIError as exc:
         raise LLMError(
             f"chat completion with {where} failed (retried up to "

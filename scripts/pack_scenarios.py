@@ -180,7 +180,9 @@ def pack(out: Path) -> None:
             {"name": name, "description": meta["description"], "categories": meta.get("categories", [])}
         )
         files["gen_tasks"].append({"scenario": name, "tasks": meta["tasks"]})
-        files["gen_db"].append({"scenario": name, "db_schema": {"tables": pack_schema(folder / "schema.sql")}, "db_path": db_path})
+        files["gen_db"].append(
+            {"scenario": name, "db_schema": {"tables": pack_schema(folder / "schema.sql")}, "db_path": db_path}
+        )
         sample = pack_sample(folder / "data.sql")
         files["gen_sample"].append(
             {

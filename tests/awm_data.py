@@ -19,7 +19,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-SHOP_CODE = '''
+SHOP_CODE = """
 import os
 from typing import Optional, List
 from fastapi import FastAPI, Query
@@ -172,7 +172,7 @@ async def slow_call(seconds: float = 0.1):
 if __name__ == "__main__":
     import uvicorn
     uvicorn.run(app, host=os.getenv("HOST", "127.0.0.1"), port=int(os.getenv("PORT", 8000)))
-'''
+"""
 
 SHOP_TABLES = [
     {
@@ -182,7 +182,7 @@ SHOP_TABLES = [
     },
     {
         "name": "products",
-        "ddl": 'CREATE TABLE products (id INTEGER PRIMARY KEY, name TEXT NOT NULL, price REAL NOT NULL, '
+        "ddl": "CREATE TABLE products (id INTEGER PRIMARY KEY, name TEXT NOT NULL, price REAL NOT NULL, "
         '"class" TEXT, metadata TEXT);',
         "indexes": ["CREATE INDEX idx_products_price ON products(price);"],
     },
@@ -196,23 +196,35 @@ SHOP_TABLES = [
 ]
 
 SHOP_SAMPLE = [
-    {"table_name": "users", "reasoning": "two users", "insert_statements": [
-        "INSERT INTO users (id, name) VALUES (1, 'Ada');",
-        "INSERT INTO users (id, name) VALUES (2, 'Mr. O\\'Brien');",
-    ]},
-    {"table_name": "products", "reasoning": "products", "insert_statements": [
-        "INSERT INTO products (id, name, price, \"class\", metadata) VALUES (1, 'Kettle', 25.0, 'kitchen', '{\"color\": \"red\"}');",
-        "INSERT INTO products (id, name, price, \"class\", metadata) VALUES (2, 'Chef\\'s Knife', 40.0, 'kitchen', NULL);",
-        "INSERT INTO products (id, name, price, \"class\", metadata) VALUES (3, 'Lamp', 15.5, 'home', NULL);",
-    ]},
-    {"table_name": "orders", "reasoning": "orders; the last one names a missing product", "insert_statements": [
-        "INSERT INTO orders (id, user_id, product_id, quantity, status, created_at) VALUES "
-        "(1, 1, 1, 1, 'placed', datetime('now', '-2 days'));",
-        "INSERT INTO orders (id, user_id, product_id, quantity, status, created_at) VALUES "
-        "(2, 2, 3, 2, 'placed', datetime('now', '-1 days'));",
-        "INSERT INTO orders (id, user_id, product_id, quantity, status, created_at) VALUES "
-        "(3, 1, 99, 1, 'placed', datetime('now'));",
-    ]},
+    {
+        "table_name": "users",
+        "reasoning": "two users",
+        "insert_statements": [
+            "INSERT INTO users (id, name) VALUES (1, 'Ada');",
+            "INSERT INTO users (id, name) VALUES (2, 'Mr. O\\'Brien');",
+        ],
+    },
+    {
+        "table_name": "products",
+        "reasoning": "products",
+        "insert_statements": [
+            "INSERT INTO products (id, name, price, \"class\", metadata) VALUES (1, 'Kettle', 25.0, 'kitchen', '{\"color\": \"red\"}');",
+            "INSERT INTO products (id, name, price, \"class\", metadata) VALUES (2, 'Chef\\'s Knife', 40.0, 'kitchen', NULL);",
+            "INSERT INTO products (id, name, price, \"class\", metadata) VALUES (3, 'Lamp', 15.5, 'home', NULL);",
+        ],
+    },
+    {
+        "table_name": "orders",
+        "reasoning": "orders; the last one names a missing product",
+        "insert_statements": [
+            "INSERT INTO orders (id, user_id, product_id, quantity, status, created_at) VALUES "
+            "(1, 1, 1, 1, 'placed', datetime('now', '-2 days'));",
+            "INSERT INTO orders (id, user_id, product_id, quantity, status, created_at) VALUES "
+            "(2, 2, 3, 2, 'placed', datetime('now', '-1 days'));",
+            "INSERT INTO orders (id, user_id, product_id, quantity, status, created_at) VALUES "
+            "(3, 1, 99, 1, 'placed', datetime('now'));",
+        ],
+    },
 ]
 
 SHOP_TASKS = [
@@ -224,7 +236,7 @@ SHOP_TASKS = [
 
 _SHOP_CODE_VERIFIERS = [
     # 0: read task, helper named verify_* comes first
-    '''
+    """
 import sqlite3
 
 def verify_price_format(text):
@@ -232,9 +244,9 @@ def verify_price_format(text):
 
 def verify_task_completion(initial_db_path, final_db_path, final_answer=None):
     return {"result": "complete" if verify_price_format(final_answer) else "others"}
-''',
+""",
     # 1: write task
-    '''
+    """
 import sqlite3
 
 def verify_task_completion(initial_db_path, final_db_path, final_answer=None):
@@ -244,32 +256,32 @@ def verify_task_completion(initial_db_path, final_db_path, final_answer=None):
     after = sqlite3.connect(final_db_path).execute("SELECT COUNT(*) FROM orders").fetchone()[0]
     ok = after == before + 1 and [r[0] for r in rows] == [2]
     return {"result": "complete" if ok else "others", "rows": rows}
-''',
+""",
     # 2: write task; positional parameters with other names (AWM passes them positionally)
-    '''
+    """
 import sqlite3
 
 def verify_task_completion(before_path, after_path):
     status = sqlite3.connect(after_path).execute("SELECT status FROM orders WHERE id = 1").fetchone()[0]
     other = sqlite3.connect(after_path).execute("SELECT status FROM orders WHERE id = 2").fetchone()[0]
     return {"result": "complete" if status == "cancelled" and other == "placed" else "others"}
-''',
+""",
     None,  # 3: generation failed
 ]
 
 _SHOP_SQL_VERIFIERS = [
-    '''
+    """
 def verify_task(initial_db_path, final_db_path):
     return {"cheapest_kitchen_price": 25.0}
-''',
-    '''
+""",
+    """
 import sqlite3
 
 def verify_task(initial_db_path, final_db_path):
     rows = sqlite3.connect(final_db_path).execute("SELECT product_id, quantity FROM orders WHERE user_id = 1").fetchall()
     return {"my_orders": rows}
-''',
-    '''
+""",
+    """
 import sqlite3
 
 def _status(path):
@@ -277,11 +289,11 @@ def _status(path):
 
 def verify_task(initial_db_path, final_db_path):
     return {"before": _status(initial_db_path), "after": _status(final_db_path)}
-''',
+""",
     None,
 ]
 
-NOTES_CODE = '''
+NOTES_CODE = """
 import os
 from fastapi import FastAPI, Depends
 from pydantic import BaseModel
@@ -332,22 +344,22 @@ async def add_note(note: NoteIn, db: Session = Depends(get_db)):
 if __name__ == "__main__":
     import uvicorn
     uvicorn.run(app, host=os.getenv("HOST", "127.0.0.1"), port=int(os.getenv("PORT", 8000)))
-'''
+"""
 
 NOTES_TASKS = ["Add a note saying 'buy milk'.", "How many notes do I have?"]
 
 _NOTES_CODE_VERIFIERS = [
-    '''
+    """
 import sqlite3
 
 def verify_task_completion(initial_db_path, final_db_path, final_answer=None):
     texts = [r[0] for r in sqlite3.connect(final_db_path).execute("SELECT text FROM notes WHERE user_id = 1")]
     return {"result": "complete" if "buy milk" in texts else "others"}
-''',
-    '''
+""",
+    """
 def verify_task_completion(initial_db_path, final_db_path, final_answer=None):
     return {"result": "complete" if final_answer and "1" in final_answer else "others"}
-''',
+""",
 ]
 
 #: (scenario key, task_idx) -> (tool calls, final answer). Task 3 of the shop has no verifier.
@@ -375,7 +387,9 @@ def write_release(directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     code_records = _verifier_records("tiny_shop_1", SHOP_TASKS, _SHOP_CODE_VERIFIERS)
     # A stale duplicate of task 0 that comes first and failed generation: it must not shadow the real one.
-    code_records.insert(0, {"scenario": "tiny_shop_1", "task_idx": 0, "task": SHOP_TASKS[0], "verification": {"code": None}})
+    code_records.insert(
+        0, {"scenario": "tiny_shop_1", "task_idx": 0, "task": SHOP_TASKS[0], "verification": {"code": None}}
+    )
     code_records += _verifier_records("tiny_notes_2", NOTES_TASKS, _NOTES_CODE_VERIFIERS)
     sql_records = _verifier_records("tiny_shop_1", SHOP_TASKS, _SHOP_SQL_VERIFIERS)
     files: dict[str, list[dict[str, Any]]] = {
@@ -388,20 +402,35 @@ def write_release(directory: Path) -> Path:
             {"scenario": "tiny_notes_2", "tasks": json.dumps(NOTES_TASKS)},
         ],
         "gen_db": [
-            {"scenario": "Tiny Shop 1", "db_schema": {"tables": SHOP_TABLES}, "db_path": "./outputs/databases/tiny_shop_1.db"},
+            {
+                "scenario": "Tiny Shop 1",
+                "db_schema": {"tables": SHOP_TABLES},
+                "db_path": "./outputs/databases/tiny_shop_1.db",
+            },
             {
                 "scenario": "tiny_notes_2",
-                "db_schema": {"tables": [{"name": "notes", "ddl": "CREATE TABLE notes (id INTEGER PRIMARY KEY, "
-                                          "user_id INTEGER NOT NULL, text TEXT NOT NULL);", "indexes": []}]},
+                "db_schema": {
+                    "tables": [
+                        {
+                            "name": "notes",
+                            "ddl": "CREATE TABLE notes (id INTEGER PRIMARY KEY, "
+                            "user_id INTEGER NOT NULL, text TEXT NOT NULL);",
+                            "indexes": [],
+                        }
+                    ]
+                },
                 "db_path": "x.db",
             },
         ],
         "gen_sample": [
             {"scenario": "Tiny Shop 1", "sample_data": SHOP_SAMPLE},
-            {"scenario": "tiny_notes_2", "sample_data": [
-                "INSERT INTO notes (id, user_id, text) VALUES (1, 1, 'call mom');",
-                "INSERT INTO notes (id, user_id, text) VALUES (2, 2, 'not mine');",
-            ]},
+            {
+                "scenario": "tiny_notes_2",
+                "sample_data": [
+                    "INSERT INTO notes (id, user_id, text) VALUES (1, 1, 'call mom');",
+                    "INSERT INTO notes (id, user_id, text) VALUES (2, 2, 'not mine');",
+                ],
+            },
         ],
         "gen_spec": [{"scenario": "Tiny Shop 1", "api_spec": {"api_groups": []}}],
         "gen_envs": [

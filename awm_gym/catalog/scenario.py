@@ -273,7 +273,9 @@ def parse_scenario(
 
     tasks_value = _decoded(required("tasks", "gen_tasks.jsonl").get("tasks"), "gen_tasks.tasks", name)
     if not isinstance(tasks_value, list) or not all(isinstance(t, str) for t in tasks_value):
-        raise DataFormatError(f"gen_tasks.tasks of scenario {name!r} should be a list of strings, found {tasks_value!r:.200}")
+        raise DataFormatError(
+            f"gen_tasks.tasks of scenario {name!r} should be a list of strings, found {tasks_value!r:.200}"
+        )
     tasks = tuple(tasks_value)
     full_code = required("envs", "gen_envs.jsonl").get("full_code")
     if not isinstance(full_code, str) or not full_code.strip():

@@ -148,7 +148,9 @@ class ScenarioSource:
         if self._names is None:
             if self.paths["scenario"] is not None:
                 seen = dict.fromkeys(
-                    normalize_name(r["name"]) for _, _, r in _iter_jsonl(self.paths["scenario"]) if isinstance(r.get("name"), str)
+                    normalize_name(r["name"])
+                    for _, _, r in _iter_jsonl(self.paths["scenario"])
+                    if isinstance(r.get("name"), str)
                 )
             elif "envs" in self._indexes:
                 seen = dict.fromkeys(self._indexes["envs"].keys())

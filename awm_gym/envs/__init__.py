@@ -7,7 +7,14 @@ from awm_gym.envs.actions import Action, FinalAnswer, MalformedAction, ToolCall,
 from awm_gym.envs.awm_env import DEFAULT_REWARD_CONFIG, AWMEnv
 
 # What the agent reads and writes
-from awm_gym.envs.prompts import SYSTEM_PROMPT, TASK_TEMPLATE, describe_tools, render_catalog, tool_signature, tools_json
+from awm_gym.envs.prompts import (
+    SYSTEM_PROMPT,
+    TASK_TEMPLATE,
+    describe_tools,
+    render_catalog,
+    tool_signature,
+    tools_json,
+)
 from awm_gym.envs.spaces import UnicodeText
 
 __all__ = [

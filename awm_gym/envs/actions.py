@@ -115,14 +115,18 @@ def parse_action(action: Any) -> Action:
         MalformedAction(reason='the <tool_call> block holds no call: expected {"name": ..., "arguments": {...}}')
     """
     if isinstance(action, Mapping):
-        return _call(action) or MalformedAction('the action object holds no call: expected {"name": ..., "arguments": {...}}')
+        return _call(action) or MalformedAction(
+            'the action object holds no call: expected {"name": ..., "arguments": {...}}'
+        )
     if not isinstance(action, str):
         return MalformedAction(f"an action must be a string, got {type(action).__name__}")
     block = _TOOL_CALL_BLOCK.search(action)
     if block is not None:
         value = _loads(block.group(1).strip())
         call = _call(value) if value is not None else None
-        return call or MalformedAction('the <tool_call> block holds no call: expected {"name": ..., "arguments": {...}}')
+        return call or MalformedAction(
+            'the <tool_call> block holds no call: expected {"name": ..., "arguments": {...}}'
+        )
     text = action.strip()
     fenced = _FENCED.match(text)
     if fenced is not None:
@@ -133,5 +137,7 @@ def parse_action(action: Any) -> Action:
         if call is not None:
             return call
         if _CALL_KEY.search(text):
-            return MalformedAction('the action looks like a tool call but could not be read: expected {"name": ..., "arguments": {...}}')
+            return MalformedAction(
+                'the action looks like a tool call but could not be read: expected {"name": ..., "arguments": {...}}'
+            )
     return FinalAnswer(action)

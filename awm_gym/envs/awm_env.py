@@ -45,7 +45,9 @@ def _judge_endpoint(base_url: str | None, api_key: str | None, model: str | None
     model = model or os.environ.get("AWM_JUDGE_MODEL")
     if not base_url or not model:
         return None
-    return LLMEndpoint(base_url=base_url, model=model, api_key=api_key or os.environ.get("AWM_JUDGE_API_KEY") or "EMPTY")
+    return LLMEndpoint(
+        base_url=base_url, model=model, api_key=api_key or os.environ.get("AWM_JUDGE_API_KEY") or "EMPTY"
+    )
 
 
 class AWMEnv(gym.Env[str, str]):
@@ -129,7 +131,9 @@ class AWMEnv(gym.Env[str, str]):
         if task_idx is not None:
             self._check_task(task_idx)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ConfigurationError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
+            raise ConfigurationError(
+                f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}"
+            )
         self.task_idx = task_idx
         self.max_steps = int(max_steps)
         self.reward_config = dict(DEFAULT_REWARD_CONFIG if reward_config is None else reward_config)
@@ -240,7 +244,9 @@ class AWMEnv(gym.Env[str, str]):
         info: dict[str, Any] = {"step": self._steps}
         record: dict[str, Any] = {"action": action if isinstance(action, str) else repr(action)}
         if isinstance(action, str) and len(action) > self.action_space.max_length:
-            parsed: Any = MalformedAction(f"the action is {len(action)} characters long; the limit is {self.action_space.max_length}")
+            parsed: Any = MalformedAction(
+                f"the action is {len(action)} characters long; the limit is {self.action_space.max_length}"
+            )
         else:
             parsed = parse_action(action)
 

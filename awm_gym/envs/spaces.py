@@ -56,7 +56,10 @@ class UnicodeText(Text):
         return f"UnicodeText({self.min_length}, {self.max_length})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, UnicodeText) and (self.min_length, self.max_length) == (other.min_length, other.max_length)
+        return isinstance(other, UnicodeText) and (self.min_length, self.max_length) == (
+            other.min_length,
+            other.max_length,
+        )
 
     def __hash__(self) -> int:
         return hash((UnicodeText, self.min_length, self.max_length))

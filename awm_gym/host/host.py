@@ -336,7 +336,9 @@ class SubEnvHost:
             )
         except OSError:
             self._drop_server()
-            return ToolResult(f"Error calling {name}: the server process crashed; it is restarted on the next call", "server_crash")
+            return ToolResult(
+                f"Error calling {name}: the server process crashed; it is restarted on the next call", "server_crash"
+            )
         except BaseException:
             self._drop_server()  # interrupted mid-frame (Ctrl-C): the channel cannot be trusted any more
             raise
@@ -363,7 +365,9 @@ class SubEnvHost:
             return ToolResult(f"Error calling {name}: the request timed out after {self.tool_timeout:g} s", "timeout")
         except httpx.TransportError:
             self._drop_server()
-            return ToolResult(f"Error calling {name}: the server process crashed; it is restarted on the next call", "server_crash")
+            return ToolResult(
+                f"Error calling {name}: the server process crashed; it is restarted on the next call", "server_crash"
+            )
         return self._result(name, response.status_code, response.content)
 
     @staticmethod

@@ -17,6 +17,11 @@ imported by the parent. What it does, in order:
    clients) and answers tool calls arriving on the channel by calling the app in-process (ASGI), the same
    way fastapi-mcp calls it.
 
+One deliberate difference from a stock server: work FastAPI would hand to a worker thread (sync
+dependencies such as the generated ``get_db``, sync handlers) runs on the event loop thread. A server
+answers its env's calls one at a time, so the two thread hops per request bought no concurrency and cost
+about half of each call's time; results are unchanged.
+
 Lifetime: the zygote exits, killing its servers, when the control socket closes (the parent exited or
 died). Each server exits when its channel closes and dies with the zygote (``PR_SET_PDEATHSIG``).
 """
@@ -116,6 +121,15 @@ def _write_openapi(app: Any, workdir: str) -> None:
         json.dump(document, handle)
 
 
+def _run_thread_work_inline() -> None:
+    import anyio.to_thread
+
+    async def run_sync(func: Any, *args: Any, **_options: Any) -> Any:
+        return func(*args)
+
+    anyio.to_thread.run_sync = run_sync  # type: ignore[assignment]  # Starlette looks it up at call time
+
+
 def _dispose_engines() -> None:
     """Close connections opened while importing (create_all) so no forked server inherits one."""
     from sqlalchemy.engine import Engine
@@ -212,7 +226,9 @@ async def _serve(app: Any, config: Any, channel: socket.socket, listener: socket
         await wire.write_frame(writer, reply, reply_body)
 
 
-def _run_server(zygote_pid: int, control: socket.socket, fds: list[int], message: dict[str, Any], app: Any, config: Any) -> int:
+def _run_server(
+    zygote_pid: int, control: socket.socket, fds: list[int], message: dict[str, Any], app: Any, config: Any
+) -> int:
     global _database_path
     control.close()
     _die_with_parent()
@@ -245,6 +261,7 @@ def main(control_fd: int, workdir: str) -> int:
         app = _load_app(workdir)
         _write_openapi(app, workdir)
         _dispose_engines()
+        _run_thread_work_inline()
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="auto")
         config.load()
     except BaseException:

@@ -233,7 +233,17 @@ def _first_type(schema: Mapping[str, Any]) -> str:
     return schema.get("type", "string")
 
 
-_DISPLAY_DROPPED = ("allOf", "anyOf", "oneOf", "nullable", "discriminator", "readOnly", "writeOnly", "xml", "externalDocs")
+_DISPLAY_DROPPED = (
+    "allOf",
+    "anyOf",
+    "oneOf",
+    "nullable",
+    "discriminator",
+    "readOnly",
+    "writeOnly",
+    "xml",
+    "externalDocs",
+)
 
 
 def _display_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
@@ -323,12 +333,22 @@ def _tool_from_operation(path: str, method: str, operation: Mapping[str, Any]) -
 
     for param in parameters:
         if param.get("in") == "path":
-            add(param["name"], param.get("schema", {}), param.get("description", ""), param.get("required", True),
-                lambda s: s.get("type", "string"))
+            add(
+                param["name"],
+                param.get("schema", {}),
+                param.get("description", ""),
+                param.get("required", True),
+                lambda s: s.get("type", "string"),
+            )
     for param in parameters:
         if param.get("in") == "query":
-            add(param["name"], param.get("schema", {}), param.get("description", ""), param.get("required", False),
-                _first_type)
+            add(
+                param["name"],
+                param.get("schema", {}),
+                param.get("description", ""),
+                param.get("required", False),
+                _first_type,
+            )
     content = operation.get("requestBody", {}).get("content", {})
     if content:
         body_schema = next(iter(content.values())).get("schema", {})
@@ -339,4 +359,3 @@ def _tool_from_operation(path: str, method: str, operation: Mapping[str, Any]) -
     if required:
         input_schema["required"] = required
     return Tool(name, description, input_schema, method, path, parameters)
-

@@ -134,7 +134,9 @@ class Zygote:
         """Whether the zygote process is still running."""
         return self.process.poll() is None
 
-    def spawn(self, channel: socket.socket, listener: socket.socket, *, db_path: Path, log_path: Path, workdir: Path) -> int:
+    def spawn(
+        self, channel: socket.socket, listener: socket.socket, *, db_path: Path, log_path: Path, workdir: Path
+    ) -> int:
         """Fork a server owning ``channel`` and ``listener``; returns its pid.
 
         Raises:

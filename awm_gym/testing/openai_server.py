@@ -102,9 +102,7 @@ class DelayedReply:
     reply: Reply
 
 
-Reply: TypeAlias = (
-    str | ToolCallReply | ErrorReply | DelayedReply | list[str | ToolCallReply]
-)
+Reply: TypeAlias = str | ToolCallReply | ErrorReply | DelayedReply | list[str | ToolCallReply]
 """A scripted reply.
 
 A list makes one assistant message: its strings form the content, its tool calls the
@@ -329,9 +327,7 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {"retry-after-ms": "1"} if retryable else {"x-should-retry": "false"}
         self._send_json(status, {"error": error}, headers)
 
-    def _send_json(
-        self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
-    ) -> None:
+    def _send_json(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         data = json.dumps(body).encode()
         try:
             self.send_response(status)
@@ -345,9 +341,7 @@ class _Handler(BaseHTTPRequestHandler):
             pass  # the client gave up (e.g. timed out) before the reply was ready
 
 
-def _completion(
-    reply: str | ToolCallReply | list[str | ToolCallReply], request: dict[str, Any]
-) -> dict[str, Any]:
+def _completion(reply: str | ToolCallReply | list[str | ToolCallReply], request: dict[str, Any]) -> dict[str, Any]:
     texts, calls = [], []
     for part in reply if isinstance(reply, list) else [reply]:
         if isinstance(part, str):

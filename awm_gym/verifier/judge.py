@@ -76,7 +76,12 @@ def judge(
     max_tokens: int = 4096,
 ) -> tuple[str, dict[str, Any]]:
     """Ask the judge; returns ``(label, details)`` where label is a judge label or ``"error"``."""
-    task_json = {"user_task": task, "actual_execution_steps": len(trajectory), "trajectory": list(trajectory), "final_answer": final_answer}
+    task_json = {
+        "user_task": task,
+        "actual_execution_steps": len(trajectory),
+        "trajectory": list(trajectory),
+        "final_answer": final_answer,
+    }
     verification_json = {"code_execution_result": facts, **_criteria(raw_response)}
     messages = [
         {"role": "system", "content": JUDGE_SYSTEM_PROMPT},

@@ -37,7 +37,9 @@ def _key(scenario: Scenario) -> str:
     return f"{scenario.name}-{digest.hexdigest()[:16]}"
 
 
-def find_noop_passes(scenario: Scenario, initial_database: bytes, connection: VerifierConnection | None = None) -> frozenset[int]:
+def find_noop_passes(
+    scenario: Scenario, initial_database: bytes, connection: VerifierConnection | None = None
+) -> frozenset[int]:
     """Indices of the scenario's no-op-pass tasks (verifier errors do not count as passes)."""
     key = _key(scenario)
     with _lock:
@@ -70,7 +72,9 @@ def _compute(scenario: Scenario, initial_database: bytes, connection: VerifierCo
                     continue
                 for name in ("initial.db", "final.db"):
                     Path(workdir, name).write_bytes(initial_database)
-                outcome = connection.run(code=record.code, function=record.function_name, workdir=workdir, final_answer="")
+                outcome = connection.run(
+                    code=record.code, function=record.function_name, workdir=workdir, final_answer=""
+                )
                 value = outcome.get("value")
                 if outcome.get("status") == "ok" and isinstance(value, dict) and value.get("result") == "complete":
                     found.add(idx)

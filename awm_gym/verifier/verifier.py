@@ -45,7 +45,12 @@ class VerifierResult:
 
     def to_info(self) -> dict[str, Any]:
         """The verdict for ``info["verifier"]`` (a fresh copy; timing left out so equal runs give equal infos)."""
-        return {"mode": self.mode, "label": self.label, "result": copy.deepcopy(self.result), "details": copy.deepcopy(self.details)}
+        return {
+            "mode": self.mode,
+            "label": self.label,
+            "result": copy.deepcopy(self.result),
+            "details": copy.deepcopy(self.details),
+        }
 
 
 class Verifier:
@@ -86,7 +91,11 @@ class Verifier:
         """Run the record's function on ``workdir/{initial,final}.db``; the worker's raw outcome."""
         assert record.code is not None
         return self._connection.run(
-            code=record.code, function=record.function_name, workdir=workdir, final_answer=final_answer, timeout=self.timeout
+            code=record.code,
+            function=record.function_name,
+            workdir=workdir,
+            final_answer=final_answer,
+            timeout=self.timeout,
         )
 
     def verify(
@@ -100,7 +109,9 @@ class Verifier:
     ) -> VerifierResult:
         """Judge the episode whose databases are ``workdir/initial.db`` and ``workdir/final.db``."""
         if record is None or not record.usable:
-            return VerifierResult(self.mode, "unverifiable", details={"error": "the data has no verifier code for this task"})
+            return VerifierResult(
+                self.mode, "unverifiable", details={"error": "the data has no verifier code for this task"}
+            )
         try:
             outcome = self.run_code(record, workdir, final_answer)
         except VerifierError as exc:

@@ -22,28 +22,28 @@ limits and the database copies are what keep the environment's own files and pro
 from __future__ import annotations
 
 import builtins
+
+# What verifier code commonly imports, loaded once so every forked job starts warm.
+import collections  # noqa: F401, E402
+import datetime  # noqa: F401, E402
+import decimal  # noqa: F401, E402
 import inspect
 import json
+import math  # noqa: F401, E402
 import os
+import re  # noqa: F401, E402
 import resource
 import selectors
 import signal
 import socket
 import sqlite3
+import statistics  # noqa: F401, E402
 import sys
 import time
 import traceback
 from typing import Any
 
 from awm_gym.host import wire
-
-# What verifier code commonly imports, loaded once so every forked job starts warm.
-import collections  # noqa: F401, E402
-import datetime  # noqa: F401, E402
-import decimal  # noqa: F401, E402
-import math  # noqa: F401, E402
-import re  # noqa: F401, E402
-import statistics  # noqa: F401, E402
 
 _MEMORY_LIMIT = 1024 * 1024 * 1024
 _FILE_SIZE_LIMIT = 64 * 1024 * 1024
@@ -237,7 +237,9 @@ class _Job:
             name = signal.Signals(os.WTERMSIG(status)).name
             self.reply({"status": "error", "error": f"the verifier process was killed by {name} (a resource limit?)"})
         else:
-            self.reply({"status": "error", "error": f"the verifier exited with status {os.waitstatus_to_exitcode(status)}"})
+            self.reply(
+                {"status": "error", "error": f"the verifier exited with status {os.waitstatus_to_exitcode(status)}"}
+            )
 
     def kill(self) -> None:
         os.kill(self.pid, signal.SIGKILL)

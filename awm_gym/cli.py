@@ -1,0 +1,180 @@
+"""The ``awm-gym`` command: run an episode, audit scenarios, list them, download AgentWorldModel-1K.
+
+Examples::
+
+    awm-gym run                                   # a bundled task, replaying its reference solution
+    awm-gym run --scenario awmgym_pet_clinic --task 3 --model Qwen3-4B --base-url http://localhost:8000/v1
+    awm-gym check                                 # audit the bundled pack
+    awm-gym check --data-dir ~/awm --json report.json
+    awm-gym list
+    awm-gym download
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["main"]
+
+DEFAULT_SCENARIO = "awmgym_workflow_automation"
+
+
+def _short(text: str, width: int = 400) -> str:
+    text = text.strip()
+    return text if len(text) <= width else text[:width] + f" ... [{len(text) - width} more characters]"
+
+
+def _run(args: argparse.Namespace) -> int:
+    import gymnasium as gym
+
+    import awm_gym
+    from awm_gym.catalog import load_reference_solutions
+
+    if args.data_dir:
+        awm_gym.register_scenarios(args.data_dir)
+    env_kwargs: dict[str, Any] = {"max_steps": args.max_steps, "verifier_mode": args.verifier_mode}
+    if args.data_dir:
+        env_kwargs["data_dir"] = args.data_dir
+    for key in ("judge_base_url", "judge_api_key", "judge_model"):
+        if getattr(args, key):
+            env_kwargs[key] = getattr(args, key)
+    env = gym.make(awm_gym.env_id(args.scenario), **env_kwargs)
+    policy = None
+    if args.model:
+        from awm_gym.llm import OpenAIPolicy
+        from awm_gym.wrappers import ChatMessages
+
+        env = ChatMessages(env)
+        policy = OpenAIPolicy(args.model, args.base_url, args.api_key, temperature=args.temperature)
+    try:
+        obs, info = env.reset(seed=args.seed, options=None if args.task is None else {"task_idx": args.task})
+        scenario, task_idx = info["scenario"], info["task_idx"]
+        print(f"scenario {scenario}, task {task_idx}: {info['task']}")
+        actions = None
+        if policy is not None:
+            print(f"policy: {args.model} at {args.base_url}\n")
+        else:
+            solution = load_reference_solutions().get((scenario, task_idx))
+            if solution is None:
+                print(
+                    f"error: no reference solution for {scenario} task {task_idx}; pass --model/--base-url to run an "
+                    "LLM policy (reference solutions exist for the bundled scenarios)",
+                    file=sys.stderr,
+                )
+                return 2
+            print("policy: the task's reference solution (pass --model/--base-url for an LLM)\n")
+            actions = iter(solution.actions())
+        reward, terminated, truncated, step = 0.0, False, False, 0
+        while not (terminated or truncated):
+            step += 1
+            action = next(actions) if actions is not None else policy(obs, tools=info.get("tools"))
+            print(f"[{step}] action: {_short(action, 300)}")
+            obs, reward, terminated, truncated, info = env.step(action)
+            shown = obs[-1]["content"] if isinstance(obs, list) else obs
+            print(textwrap.indent(_short(str(shown)), "      "))
+        verdict = info["verifier"]
+        print(f"\nverifier ({verdict['mode']} mode): {verdict['label']}   reward: {float(reward)}")
+        if verdict["details"].get("error"):
+            print(f"details: {verdict['details']['error']}")
+        return 0
+    finally:
+        env.close()
+
+
+def _check(args: argparse.Namespace) -> int:
+    from awm_gym.audit import audit, format_table, write_report
+
+    audits = audit(args.scenarios or None, data_dir=args.data_dir, progress=not args.no_progress)
+    print(format_table(audits))
+    if args.json:
+        write_report(audits, args.json)
+        print(f"\nJSON report: {args.json}")
+    return 0 if all(a.ok for a in audits) else 1
+
+
+def _list(args: argparse.Namespace) -> int:
+    from awm_gym.catalog import default_sources
+
+    for source in default_sources(args.data_dir):
+        names = source.names()
+        print(f"# {source.origin}: {source.root} ({len(names)} scenarios)")
+        for name in names:
+            print(name)
+    return 0
+
+
+def _download(args: argparse.Namespace) -> int:
+    import awm_gym
+
+    path = awm_gym.download(revision=args.revision, local_dir=args.local_dir)
+    print(f"AgentWorldModel-1K is in {path}")
+    if args.local_dir:
+        print(f"use it with AWM_DATA_DIR={path} or data_dir={str(path)!r}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="awm-gym", description="Agent World Model scenarios as Gymnasium environments."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run one episode and print the trajectory and the verdict")
+    run.add_argument("--scenario", default=DEFAULT_SCENARIO, help=f"scenario name (default: {DEFAULT_SCENARIO})")
+    run.add_argument("--task", type=int, default=0, help="task index (default: 0; -1 for a seeded random task)")
+    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--max-steps", type=int, default=30)
+    run.add_argument("--data-dir", help="directory of AgentWorldModel-1K jsonl files")
+    run.add_argument("--model", help="model of an OpenAI-compatible endpoint to act as the policy")
+    run.add_argument("--base-url", default="http://localhost:8000/v1", help="its base URL")
+    run.add_argument("--api-key", default="EMPTY", help="its API key")
+    run.add_argument("--temperature", type=float, default=1.0)
+    run.add_argument("--verifier-mode", choices=("code", "sql"), default="code")
+    run.add_argument("--judge-base-url", help="sql mode: the judge's base URL")
+    run.add_argument("--judge-api-key", help="sql mode: the judge's API key")
+    run.add_argument("--judge-model", help="sql mode: the judge's model")
+    run.set_defaults(handler=_run)
+
+    check = commands.add_parser(
+        "check", help="audit scenarios: database, server, tools, verifiers, solutions, no-op passes"
+    )
+    check.add_argument("scenarios", nargs="*", help="scenario names (default: the bundled pack, or all of --data-dir)")
+    check.add_argument("--data-dir", help="directory of AgentWorldModel-1K jsonl files to audit")
+    check.add_argument("--json", help="also write the report as JSON to this file")
+    check.add_argument("--no-progress", action="store_true", help="no progress bar")
+    check.set_defaults(handler=_check)
+
+    listing = commands.add_parser("list", help="list available scenarios by source")
+    listing.add_argument("--data-dir", help="also list this directory")
+    listing.set_defaults(handler=_list)
+
+    download = commands.add_parser("download", help="download AgentWorldModel-1K from the Hugging Face hub")
+    download.add_argument("--revision", help="dataset revision (default: main)")
+    download.add_argument("--local-dir", help="put the files here instead of the hub cache")
+    download.set_defaults(handler=_download)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``awm-gym`` console script."""
+    from awm_gym.errors import AWMGymError
+
+    args = _parser().parse_args(argv)
+    if getattr(args, "task", None) == -1:
+        args.task = None
+    try:
+        return int(args.handler(args))
+    except AWMGymError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
