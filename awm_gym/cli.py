@@ -32,10 +32,11 @@ def _run(args: argparse.Namespace) -> int:
     import gymnasium as gym
 
     import awm_gym
-    from awm_gym.catalog import load_reference_solutions
+    from awm_gym.catalog import load_reference_solutions, load_scenario
 
-    if args.data_dir:
-        awm_gym.register_scenarios(args.data_dir)
+    awm_gym.register_scenarios(args.data_dir)
+    if awm_gym.env_id(args.scenario) not in gym.registry:
+        load_scenario(args.scenario, args.data_dir)  # raises the error that says where scenarios come from
     env_kwargs: dict[str, Any] = {"max_steps": args.max_steps, "verifier_mode": args.verifier_mode}
     if args.data_dir:
         env_kwargs["data_dir"] = args.data_dir

@@ -162,6 +162,13 @@ async def crash_server():
     os._exit(3)
 
 
+@app.get("/block", operation_id="block_server", summary="Blocks the loop", description="Sleeps without yielding.", tags=["debug"])
+async def block_server(seconds: float = 0.1):
+    import time
+    time.sleep(seconds)
+    return {"blocked": seconds}
+
+
 @app.get("/slow", operation_id="slow_call", summary="Sleeps", description="Sleeps.", tags=["debug"])
 async def slow_call(seconds: float = 0.1):
     import asyncio
@@ -439,6 +446,73 @@ def write_release(directory: Path) -> Path:
         ],
         "gen_verifier": sql_records,
         "gen_verifier.pure_code": code_records,
+    }
+    for name, records in files.items():
+        with open(directory / f"{name}.jsonl", "w", encoding="utf-8") as handle:
+            for record in records:
+                handle.write(json.dumps(record) + "\n")
+    return directory
+
+
+def write_broken_release(directory: Path) -> Path:
+    """Scenarios broken in the typical ways ``awm-gym check`` must name.
+
+    ``broken_import_1``: the server code fails to import. ``broken_verify_2``: task 0's code verifier raises,
+    task 1 has no verifier at all. ``broken_insert_3``: one sample insert is invalid SQL.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    notes_db = {
+        "tables": [
+            {
+                "name": "notes",
+                "ddl": "CREATE TABLE notes (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, text TEXT NOT NULL);",
+            }
+        ]
+    }
+    good_insert = "INSERT INTO notes (id, user_id, text) VALUES (1, 1, 'call mom');"
+    names = ["broken_import_1", "broken_verify_2", "broken_insert_3"]
+    files: dict[str, list[dict[str, Any]]] = {
+        "gen_scenario": [{"name": n, "description": "Broken on purpose."} for n in names],
+        "gen_tasks": [{"scenario": n, "tasks": NOTES_TASKS} for n in names],
+        "gen_db": [{"scenario": n, "db_schema": notes_db} for n in names],
+        "gen_sample": [
+            {"scenario": "broken_import_1", "sample_data": [good_insert]},
+            {"scenario": "broken_verify_2", "sample_data": [good_insert]},
+            {
+                "scenario": "broken_insert_3",
+                "sample_data": [good_insert, "INSERT INTO notes (id, text VALUES (2, 'x');"],
+            },
+        ],
+        "gen_envs": [
+            {"scenario": "broken_import_1", "full_code": "import fastapi_that_does_not_exist\n"},
+            {"scenario": "broken_verify_2", "full_code": NOTES_CODE},
+            {"scenario": "broken_insert_3", "full_code": NOTES_CODE},
+        ],
+        "gen_verifier.pure_code": [
+            *(
+                {"scenario": n, "task_idx": i, "verification": {"code": _NOTES_CODE_VERIFIERS[i]}}
+                for n in names
+                for i in (0, 1)
+                if n != "broken_verify_2"
+            ),
+            {
+                "scenario": "broken_verify_2",
+                "task_idx": 0,
+                "verification": {
+                    "code": "def verify_task_completion(initial_db_path, final_db_path, final_answer=None):\n    raise KeyError('notes_v2')\n"
+                },
+            },
+        ],
+        "gen_verifier": [
+            {
+                "scenario": n,
+                "task_idx": i,
+                "verification": {"code": "def verify_task(initial_db_path, final_db_path):\n    return {}\n"},
+            }
+            for n in names
+            for i in (0, 1)
+            if not (n == "broken_verify_2" and i == 1)
+        ],
     }
     for name, records in files.items():
         with open(directory / f"{name}.jsonl", "w", encoding="utf-8") as handle:

@@ -101,9 +101,7 @@ def test_from_env_reads_the_prefixed_variables(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("JUDGE_BASE_URL", "http://judge:8000/v1")
     monkeypatch.setenv("JUDGE_MODEL", "gpt-4.1")
     monkeypatch.setenv("JUDGE_API_KEY", "secret")
-    assert LLMEndpoint.from_env("JUDGE") == LLMEndpoint(
-        "http://judge:8000/v1", "gpt-4.1", "secret"
-    )
+    assert LLMEndpoint.from_env("JUDGE") == LLMEndpoint("http://judge:8000/v1", "gpt-4.1", "secret")
 
 
 def test_from_env_api_key_is_optional(monkeypatch: pytest.MonkeyPatch) -> None:

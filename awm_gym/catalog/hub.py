@@ -63,7 +63,7 @@ def download(
             repo_id=repo_id,
             repo_type="dataset",
             revision=revision,
-            cache_dir=cache_dir,
+            cache_dir=cache_dir if cache_dir is not None else hub_cache_dir(),
             local_dir=local_dir,
             token=token,
             local_files_only=local_files_only,

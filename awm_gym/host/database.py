@@ -78,6 +78,7 @@ def _execute(conn: sqlite3.Connection, sql: str) -> None:
 
 def _build(scenario: Scenario, foreign_keys: bool) -> tuple[bytes, BuildReport]:
     conn = sqlite3.connect(":memory:", isolation_level=None)  # autocommit: a failure undoes only itself
+    conn.execute("PRAGMA user_version=0")  # writes the header page, so even a schema-less database serialises
     conn.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
     executed = repaired = 0
     failures: list[StatementFailure] = []

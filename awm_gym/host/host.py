@@ -203,6 +203,12 @@ class SubEnvHost:
         server = self._resources.server
         return server.pid if server is not None else None
 
+    @property
+    def zygote_pid(self) -> int | None:
+        """Pid of the scenario's zygote this host forks its servers from, once started."""
+        zygote = self._resources.zygote
+        return zygote.pid if zygote is not None else None
+
     def _check_open(self) -> None:
         if self.state is HostState.CLOSED:
             raise SubEnvClosedError(f"the sub-environment of {self.scenario.name!r} was closed; create a new env")

@@ -212,12 +212,14 @@ async def _serve(app: Any, config: Any, channel: socket.socket, listener: socket
     server = uvicorn.Server(config)
     server.lifespan = config.lifespan_class(config)
     await server.startup(sockets=[listener])
+    ticks = asyncio.create_task(server.main_loop())  # uvicorn's housekeeping: Date/Server headers, exit flag
     dispatcher = _Dispatcher(app, server.lifespan.state)
     reader, writer = await asyncio.open_unix_connection(sock=channel)
     while True:
         try:
             header, body = await wire.read_frame(reader)
         except (asyncio.IncompleteReadError, ConnectionError):
+            ticks.cancel()
             return  # the env closed the channel (or died): this server is done
         if header.get("op") == "http":
             reply, reply_body = await dispatcher.http(header, body)

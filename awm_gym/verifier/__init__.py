@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from awm_gym.verifier.judge import JUDGE_LABELS, JUDGE_SYSTEM_PROMPT, judge
 from awm_gym.verifier.noop import cache_dir, find_noop_passes
-from awm_gym.verifier.runner import VerifierConnection, shutdown_worker
+from awm_gym.verifier.runner import VerifierConnection, shutdown_worker, worker_pid
 from awm_gym.verifier.verifier import LABELS, Verifier, VerifierResult
 
 __all__ = [
@@ -18,4 +18,5 @@ __all__ = [
     "find_noop_passes",
     "judge",
     "shutdown_worker",
+    "worker_pid",
 ]

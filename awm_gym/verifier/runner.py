@@ -22,7 +22,7 @@ from awm_gym.errors import VerifierError
 from awm_gym.host import wire
 from awm_gym.host.zygote import child_environment, read_log_tail, runtime_dir
 
-__all__ = ["VerifierConnection", "shutdown_worker"]
+__all__ = ["VerifierConnection", "shutdown_worker", "worker_pid"]
 
 _REPLY_GRACE = 5.0  # seconds the worker may need beyond the job's own deadline
 
@@ -84,9 +84,14 @@ class _Worker:
         with self._lock:
             self._stop()
 
+    def pid(self) -> int | None:
+        with self._lock:
+            return self._process.pid if self._process is not None and self._process.poll() is None else None
+
 
 _worker = _Worker()
 shutdown_worker = _worker.shutdown
+worker_pid = _worker.pid
 atexit.register(shutdown_worker)
 
 

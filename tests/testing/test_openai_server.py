@@ -164,9 +164,7 @@ def test_requests_are_recorded(server: FakeOpenAIServer) -> None:
     """Each chat request body is recorded, tools and sampling parameters included."""
     server.enqueue("ok")
     tools = [{"type": "function", "function": {"name": "f", "parameters": {}}}]
-    client(server).chat.completions.create(
-        model="m", messages=HI, tools=tools, temperature=0.3, max_tokens=7
-    )
+    client(server).chat.completions.create(model="m", messages=HI, tools=tools, temperature=0.3, max_tokens=7)
     [request] = server.requests
     assert request["messages"] == HI
     assert request["tools"] == tools

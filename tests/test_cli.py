@@ -1,0 +1,48 @@
+"""The awm-gym command, as the README uses it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from awm_gym.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_run_replays_a_bundled_episode_offline() -> None:
+    """`awm-gym run` (the README's run command) prints the trajectory and a complete verdict."""
+    out = subprocess.run(
+        [sys.executable, "-m", "awm_gym.cli", "run"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        check=True,
+    ).stdout
+    assert "scenario awmgym_workflow_automation, task 0" in out
+    assert '[1] action: {"name": "list_workflows"' in out
+    assert "verifier (code mode): complete   reward: 1.0" in out
+
+
+def test_run_on_a_data_directory_without_solutions(release_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Without a reference solution the command explains that an LLM policy is needed."""
+    assert main(["run", "--data-dir", str(release_dir), "--scenario", "tiny_notes_2"]) == 2
+    assert "pass --model/--base-url" in capsys.readouterr().err
+
+
+def test_list_shows_sources(release_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`awm-gym list` groups scenario names by source."""
+    assert main(["list", "--data-dir", str(release_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "# data_dir:" in out and "tiny_shop_1" in out and "# bundled:" in out
+
+
+def test_errors_are_messages_not_tracebacks(capsys: pytest.CaptureFixture[str]) -> None:
+    """An unknown scenario is reported in one line with exit status 2."""
+    assert main(["run", "--scenario", "nope_1"]) == 2
+    assert capsys.readouterr().err.startswith("error: Scenario 'nope_1' not found.")
