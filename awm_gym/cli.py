@@ -50,7 +50,10 @@ def _run(args: argparse.Namespace) -> int:
         from awm_gym.wrappers import ChatMessages
 
         env = ChatMessages(env)
-        policy = OpenAIPolicy(args.model, args.base_url, args.api_key, temperature=args.temperature)
+        # AWM's agent convention: tools listed in the system prompt, calls written as <tool_call> text.
+        policy = OpenAIPolicy(
+            args.model, args.base_url, args.api_key, temperature=args.temperature, use_native_tools=False
+        )
     try:
         obs, info = env.reset(seed=args.seed, options=None if args.task is None else {"task_idx": args.task})
         scenario, task_idx = info["scenario"], info["task_idx"]
@@ -72,7 +75,7 @@ def _run(args: argparse.Namespace) -> int:
         reward, terminated, truncated, step = 0.0, False, False, 0
         while not (terminated or truncated):
             step += 1
-            action = next(actions) if actions is not None else policy(obs, tools=info.get("tools"))
+            action = next(actions) if actions is not None else policy(obs)
             print(f"[{step}] action: {_short(action, 300)}")
             obs, reward, terminated, truncated, info = env.step(action)
             shown = obs[-1]["content"] if isinstance(obs, list) else obs

@@ -265,6 +265,21 @@ class AWMEnv(gym.Env[str, str]):
             return self._finish("", None, info, truncated=True, last_observation=observation)
         return self._fit(observation), 0.0, False, False, info
 
+    def count_external_step(self, observation: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
+        """Count a step that a wrapper answered itself (e.g. an expert call) toward ``max_steps``.
+
+        Returns what the env returns for a step with that observation: reward 0, or, when the step reaches
+        ``max_steps``, the truncated end of the episode with the verifier's reward, as after a tool call. The
+        step does not enter the trajectory, so neither the verifier nor the sql-mode judge sees it.
+        """
+        if self._done:
+            raise ResetNeeded("the episode is over (or never started): call reset() before step()")
+        self._steps += 1
+        info: dict[str, Any] = {"step": self._steps}
+        if self._steps >= self.max_steps:
+            return self._finish("", None, info, truncated=True, last_observation=observation)
+        return self._fit(observation), 0.0, False, False, info
+
     def _call(self, call: ToolCall, record: dict[str, Any], info: dict[str, Any]) -> tuple[str, str | None]:
         tools = self.host.tools
         name, arguments = call.name, call.arguments

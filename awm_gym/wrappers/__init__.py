@@ -1,0 +1,84 @@
+"""The wrapper layer: what an RL-for-LLM researcher stacks on an AWM environment.
+
+Each wrapper does one thing and composes with the others; a typical stack, innermost first::
+
+    env = gym.make("AWM/awmgym_pet_clinic-v0")
+    env = RewardShaping(env, preset="expert_in_the_loop")   # shaped reward, verifier reward kept in info
+    env = ExpertAdvice(env, expert=OpenAIExpert(url, model)) # virtual ask_expert tool, answered client-side
+    env = ChatMessages(env)                                  # observations as chat messages
+    env = RecordEpisodes(env, "episodes.jsonl")              # one JSON line per episode
+
+RewardShaping and RecordEpisodes may sit above or below ExpertAdvice; ChatMessages sits above ExpertAdvice.
+"""
+
+from __future__ import annotations
+
+# Chat formatting
+from awm_gym.wrappers.chat import (
+    NOT_EXECUTED,
+    TOOL_RESPONSE_PREFIX,
+    AssistantSpace,
+    ChatMessages,
+    ChatTranscript,
+    MessagesSpace,
+    assistant_message,
+)
+
+# Expert in the loop
+from awm_gym.wrappers.expert_advice import (
+    ASK_EXPERT,
+    DEFAULT_NUDGE,
+    EXPERT_SYSTEM_PROMPT,
+    ExpertAdvice,
+    ExpertContext,
+    OpenAIExpert,
+    ScaffoldSchedule,
+    VirtualStepHandler,
+    ask_expert_tool,
+    expert_prompt,
+    pass_virtual_step,
+)
+
+# Episode recording
+from awm_gym.wrappers.recording import (
+    RECORD_VERSION,
+    RecordEpisodes,
+    ReplayResult,
+    read_episodes,
+    recover_partial_episodes,
+    replay,
+)
+
+# Reward shaping
+from awm_gym.wrappers.reward_shaping import FORMAT_ERRORS, SHAPING_PRESETS, RewardShaping, ShapingTerms
+
+__all__ = [
+    "ASK_EXPERT",
+    "DEFAULT_NUDGE",
+    "EXPERT_SYSTEM_PROMPT",
+    "FORMAT_ERRORS",
+    "NOT_EXECUTED",
+    "RECORD_VERSION",
+    "SHAPING_PRESETS",
+    "TOOL_RESPONSE_PREFIX",
+    "AssistantSpace",
+    "ChatMessages",
+    "ChatTranscript",
+    "ExpertAdvice",
+    "ExpertContext",
+    "MessagesSpace",
+    "OpenAIExpert",
+    "RecordEpisodes",
+    "ReplayResult",
+    "RewardShaping",
+    "ScaffoldSchedule",
+    "ShapingTerms",
+    "VirtualStepHandler",
+    "ask_expert_tool",
+    "assistant_message",
+    "expert_prompt",
+    "pass_virtual_step",
+    "read_episodes",
+    "recover_partial_episodes",
+    "replay",
+]
