@@ -131,6 +131,7 @@ class ScenarioSource:
             if path is not None
         }
         self._names: tuple[str, ...] | None = None
+        self._loaded: dict[str, Scenario] = {}  # scenarios are immutable, so every env of one can share it
 
     def __repr__(self) -> str:
         return f"ScenarioSource({str(self.root)!r}, origin={self.origin!r})"
@@ -165,11 +166,13 @@ class ScenarioSource:
     def load(self, name: str) -> Scenario:
         """Parse one scenario's records from every file (first record wins for per-scenario files)."""
         key = normalize_name(name)
-        records: dict[str, Any] = {}
-        for kind, index in self._indexes.items():
-            found = index.records(key)
-            records[kind] = found if kind in _MANY_RECORDS else (found[0] if found else None)
-        return parse_scenario(key, records, source=f"{self.origin}: {self.root}")
+        if key not in self._loaded:
+            records: dict[str, Any] = {}
+            for kind, index in self._indexes.items():
+                found = index.records(key)
+                records[kind] = found if kind in _MANY_RECORDS else (found[0] if found else None)
+            self._loaded[key] = parse_scenario(key, records, source=f"{self.origin}: {self.root}")
+        return self._loaded[key]
 
 
 _source_cache: dict[tuple[str, str], ScenarioSource] = {}

@@ -5,15 +5,34 @@ Data flows one way: :mod:`awm_gym.catalog` -> this package -> :mod:`awm_gym.envs
 
 from __future__ import annotations
 
-# Databases
-from awm_gym.host.database import BuildReport, StatementFailure, build_template, restore_database, snapshot_database
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-# The host
-from awm_gym.host.host import HostState, SubEnvHost, ToolResult
+if TYPE_CHECKING:
+    from awm_gym.host.database import BuildReport, StatementFailure, build_template, restore_database, snapshot_database
+    from awm_gym.host.host import HostState, SubEnvHost, ToolResult
+    from awm_gym.host.tools import HTTPCall, Tool, ToolCallError, ToolCatalog, render_response
+    from awm_gym.host.zygote import runtime_dir, shutdown_zygotes
 
-# Tools
-from awm_gym.host.tools import HTTPCall, Tool, ToolCallError, ToolCatalog, render_response
-from awm_gym.host.zygote import runtime_dir, shutdown_zygotes
+# Name -> module; loaded on first use, so importing one submodule (e.g. in a child process) stays cheap.
+_EXPORTS = {
+    "BuildReport": "awm_gym.host.database",
+    "HTTPCall": "awm_gym.host.tools",
+    "HostState": "awm_gym.host.host",
+    "StatementFailure": "awm_gym.host.database",
+    "SubEnvHost": "awm_gym.host.host",
+    "Tool": "awm_gym.host.tools",
+    "ToolCallError": "awm_gym.host.tools",
+    "ToolCatalog": "awm_gym.host.tools",
+    "ToolResult": "awm_gym.host.host",
+    "build_template": "awm_gym.host.database",
+    "render_response": "awm_gym.host.tools",
+    "restore_database": "awm_gym.host.database",
+    "runtime_dir": "awm_gym.host.zygote",
+    "shutdown_zygotes": "awm_gym.host.zygote",
+    "snapshot_database": "awm_gym.host.database",
+}
+
 
 __all__ = [
     "BuildReport",
@@ -32,3 +51,13 @@ __all__ = [
     "shutdown_zygotes",
     "snapshot_database",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -198,7 +198,8 @@ class _Dispatcher:
                     done.set()
 
         try:
-            await asyncio.wait_for(self.app(scope, receive, send), header["timeout"])
+            async with asyncio.timeout(header["timeout"]):
+                await self.app(scope, receive, send)
         except TimeoutError:
             return {"error": "timeout"}, b""
         except Exception:  # the app's own error: 500, as the ASGI transport reports it; the log keeps the trace

@@ -116,6 +116,9 @@ class Zygote:
             ready, _ = wire.recv_message(self._control)
         except (TimeoutError, OSError) as exc:
             ready = {"ok": False, "error": f"no ready message within {START_TIMEOUT:.0f} s ({exc})"}
+        except BaseException:  # Ctrl-C while the app builds: do not leave the process behind
+            self.close()
+            raise
         if not ready or not ready.get("ok"):
             error = (ready or {}).get("error") or "the process exited before reporting ready"
             self.close()

@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
-from awm_gym.verifier.judge import JUDGE_LABELS, JUDGE_SYSTEM_PROMPT, judge
-from awm_gym.verifier.noop import cache_dir, find_noop_passes
-from awm_gym.verifier.runner import VerifierConnection, shutdown_worker, worker_pid
-from awm_gym.verifier.verifier import LABELS, Verifier, VerifierResult
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from awm_gym.verifier.judge import JUDGE_LABELS, JUDGE_SYSTEM_PROMPT, judge
+    from awm_gym.verifier.noop import cache_dir, find_noop_passes
+    from awm_gym.verifier.runner import VerifierConnection, shutdown_worker, worker_pid
+    from awm_gym.verifier.verifier import LABELS, Verifier, VerifierResult
+
+# Name -> module; loaded on first use, so importing one submodule (e.g. in a child process) stays cheap.
+_EXPORTS = {
+    "JUDGE_LABELS": "awm_gym.verifier.judge",
+    "JUDGE_SYSTEM_PROMPT": "awm_gym.verifier.judge",
+    "LABELS": "awm_gym.verifier.verifier",
+    "Verifier": "awm_gym.verifier.verifier",
+    "VerifierConnection": "awm_gym.verifier.runner",
+    "VerifierResult": "awm_gym.verifier.verifier",
+    "cache_dir": "awm_gym.verifier.noop",
+    "find_noop_passes": "awm_gym.verifier.noop",
+    "judge": "awm_gym.verifier.judge",
+    "shutdown_worker": "awm_gym.verifier.runner",
+    "worker_pid": "awm_gym.verifier.runner",
+}
+
 
 __all__ = [
     "JUDGE_LABELS",
@@ -20,3 +40,13 @@ __all__ = [
     "shutdown_worker",
     "worker_pid",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
