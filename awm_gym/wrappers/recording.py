@@ -168,21 +168,16 @@ def recover_partial_episodes(path: str | os.PathLike[str], *, fsync: bool = True
             pass
         except (ValueError, PermissionError):
             continue
-        lines = [line for line in journal.read_text(encoding="utf-8").splitlines() if line.strip()]
-        try:
-            episode = json.loads(lines[0])
-            episode["steps"] = [json.loads(line) for line in lines[1:]]
-        except (IndexError, ValueError):  # a line cut by the crash: keep the steps before it
-            episode = json.loads(lines[0]) if lines else None
-            if episode is not None:
-                episode["steps"] = []
-                for line in lines[1:]:
-                    try:
-                        episode["steps"].append(json.loads(line))
-                    except ValueError:
-                        break
-        if episode is not None:
-            _append(path, _finish(episode, partial=True, reason="the recording process died before the episode ended"), fsync)
+        records = []
+        for line in journal.read_text(encoding="utf-8").splitlines():
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                break  # a line cut short by the crash: keep the steps before it
+        if records:
+            episode, episode["steps"] = records[0], records[1:]
+            reason = "the recording process died before the episode ended"
+            _append(path, _finish(episode, partial=True, reason=reason), fsync)
             recovered += 1
         journal.unlink(missing_ok=True)
     return recovered

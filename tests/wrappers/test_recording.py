@@ -258,8 +258,9 @@ def test_a_killed_process_leaves_a_partial_record(tmp_path: Path) -> None:
         """
     )
     root = Path(__file__).resolve().parents[2]
-    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
-                               env=dict(os.environ, PYTHONPATH=str(root)))
+    process = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONPATH=str(root))
+    )
     assert process.stdout is not None and process.stdout.readline().strip() == "ready"
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=10)
