@@ -1,0 +1,441 @@
+"""Environment hot-path benchmark: awm-gym against a spawn-a-server-per-reset baseline, in one run.
+
+Measures, as medians with p10-p90 spread over repeated runs:
+
+- warm reset (next episode, same env instance) and cold start of a new env instance (scenario already used);
+- tool call, read and write, through ``env.step``;
+- terminal verification in code mode;
+- N env instances ready from cold, in a fresh process (N = 1, 4, 16, 64: the scaling table, with memory);
+- memory per live env instance (USS of its server process);
+- ``import awm_gym`` with 1,000 scenario names available.
+
+The baseline does what the reference implementation (OpenEnv's AWM env) does, minus its MCP layer and its
+fixed 0.5 s readiness sleeps (so it is a *faster* baseline than the reference): a fresh ``python app.py``
+server per reset on a TCP port, readiness polled every 10 ms, tool calls as plain HTTP requests, and a fresh
+Python interpreter per verification.
+
+Usage: ``python benchmarks/bench_env.py [--quick] [--out benchmarks/results]``. Writes ``bench_env.json``
+and ``bench_env.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+import awm_gym  # noqa: F401 - registers the bundled scenarios
+from awm_gym.catalog import load_reference_solutions, load_scenario
+from awm_gym.envs import AWMEnv
+from awm_gym.host import ToolCatalog, build_template
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = "awmgym_pet_clinic"
+READ_ACTION = '{"name": "list_veterinarians", "arguments": {}}'
+WRITE_ACTION = '{"name": "update_my_profile", "arguments": {"phone": "555-0100"}}'
+TARGETS = {  # the performance issue's targets (milliseconds, MiB, seconds)
+    "warm_reset_ms": 5,
+    "cold_start_ms": 100,
+    "tool_read_ms": 2,
+    "tool_write_ms": 3,
+    "verify_code_ms": 10,
+    "ready_64_s": 5,
+    "uss_per_env_mib": 25,
+    "import_1000_s": 0.3,
+}
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    """Median and p10/p90 of ``samples``."""
+    ordered = sorted(samples)
+
+    def pick(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    return {"median": statistics.median(ordered), "p10": pick(0.1), "p90": pick(0.9), "n": len(ordered)}
+
+
+def timed(fn: Callable[[], Any], repeat: int, scale: float = 1000.0) -> dict[str, float]:
+    """Run ``fn`` ``repeat`` times; summary of its durations (milliseconds by default)."""
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * scale)
+    return summary(samples)
+
+
+def uss_mib(pid: int) -> float:
+    """Unique set size of a process: the memory that goes away when it exits."""
+    fields = {}
+    with open(f"/proc/{pid}/smaps_rollup") as handle:
+        for line in handle:
+            parts = line.split()
+            if len(parts) >= 2 and parts[1].isdigit():
+                fields[parts[0].rstrip(":")] = int(parts[1])
+    return (fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)) / 1024
+
+
+# ----------------------------------------------------------------------------------------------- baseline
+
+
+class SpawnPerResetBaseline:
+    """A fresh ``python app.py`` per reset, plain HTTP tool calls, a fresh interpreter per verification."""
+
+    VERIFY_RUNNER = textwrap.dedent(
+        """
+        import json, sys
+        job = json.load(sys.stdin)
+        namespace = {}
+        exec(job["code"], namespace)
+        print(json.dumps(namespace[job["function"]](job["initial"], job["final"], job["answer"]), default=str))
+        """
+    )
+
+    def __init__(self, scenario_name: str) -> None:
+        self.scenario = load_scenario(scenario_name)
+        self.template, _ = build_template(self.scenario)
+        self.workdir = Path(tempfile.mkdtemp(prefix="awm-baseline-"))
+        (self.workdir / "app.py").write_text(self.scenario.full_code)
+        self.process: subprocess.Popen[bytes] | None = None
+        self.client: httpx.Client | None = None
+        self.tools: ToolCatalog | None = None
+
+    def reset(self) -> None:
+        self.stop()
+        db = self.workdir / "episode.db"
+        db.write_bytes(self.template)
+        (self.workdir / "initial.db").write_bytes(self.template)
+        with socket.socket() as probe:  # bind :0 then release, as the reference does
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        env = dict(os.environ, DATABASE_PATH=f"sqlite:///{db}", HOST="127.0.0.1", PORT=str(port))
+        log = open(self.workdir / "server.log", "ab")  # noqa: SIM115 - owned by the process
+        self.process = subprocess.Popen(
+            [sys.executable, str(self.workdir / "app.py")], env=env, stdout=log, stderr=log, cwd=self.workdir
+        )
+        self.client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10.0)
+        while True:
+            try:
+                openapi = self.client.get("/openapi.json").json()
+                break
+            except httpx.TransportError:
+                if self.process.poll() is not None:
+                    raise RuntimeError((self.workdir / "server.log").read_text()[-2000:]) from None
+                time.sleep(0.01)
+        if self.tools is None:  # the same argument mapping as awm-gym, read off the server's OpenAPI
+            self.tools = ToolCatalog.from_openapi(openapi)
+
+    def call(self, action: str) -> str:
+        parsed = json.loads(action)
+        assert self.client is not None and self.tools is not None
+        call = self.tools.prepare(parsed["name"], parsed["arguments"])
+        headers = {"content-type": "application/json"} if call.body is not None else {}
+        response = self.client.request(call.method, call.target, content=call.body, headers=headers)
+        return response.text
+
+    def verify(self, answer: str) -> dict[str, Any]:
+        record = self.scenario.verifier("code", 0)
+        assert record is not None and record.code is not None
+        final = self.workdir / "final.db"
+        shutil.copy(self.workdir / "episode.db", final)
+        job = {
+            "code": record.code,
+            "function": record.function_name,
+            "initial": str(self.workdir / "initial.db"),
+            "final": str(final),
+            "answer": answer,
+        }
+        out = subprocess.run(
+            [sys.executable, "-c", self.VERIFY_RUNNER],
+            input=json.dumps(job),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return json.loads(out.stdout)
+
+    def stop(self) -> None:
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait()
+            self.process = None
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+# ------------------------------------------------------------------------------------ ready-from-cold runs
+
+READY_SCRIPT = textwrap.dedent(
+    """
+    import json, sys, time
+    from concurrent.futures import ThreadPoolExecutor
+    start = time.perf_counter()
+    from awm_gym.envs import AWMEnv
+    n = int(sys.argv[1])
+    envs = [AWMEnv(sys.argv[2], max_steps=10**9) for _ in range(n)]
+    with ThreadPoolExecutor(min(n, 16)) as pool:
+        list(pool.map(lambda env: env.reset(seed=0), envs))
+    ready = time.perf_counter() - start
+    def uss(pid):
+        total = 0
+        for line in open(f"/proc/{pid}/smaps_rollup"):
+            if line.startswith(("Private_Clean", "Private_Dirty")):
+                total += int(line.split()[1])
+        return total / 1024
+    with ThreadPoolExecutor(min(n, 16)) as pool:  # some work, so pages the servers touch are counted
+        list(pool.map(lambda env: [env.step('{"name": "list_veterinarians", "arguments": {}}') for _ in range(5)], envs))
+    servers = [uss(env.host.server_pid) for env in envs]
+    zygote = uss(envs[0].host.zygote_pid)
+    steps = 20
+    t = time.perf_counter()
+    with ThreadPoolExecutor(n) as pool:
+        list(pool.map(lambda env: [env.step('{"name": "list_veterinarians", "arguments": {}}') for _ in range(steps)], envs))
+    rate = n * steps / (time.perf_counter() - t)
+    for env in envs:
+        env.close()
+    print(json.dumps({"ready_s": ready, "uss_server_mib": sorted(servers)[len(servers) // 2],
+                      "uss_zygote_mib": zygote, "read_steps_per_s": rate}))
+    """
+)
+
+BASELINE_READY_SCRIPT = textwrap.dedent(
+    """
+    import json, sys, time
+    from concurrent.futures import ThreadPoolExecutor
+    sys.path.insert(0, sys.argv[3])
+    from bench_env import SpawnPerResetBaseline
+    n = int(sys.argv[1])
+    start = time.perf_counter()
+    envs = [SpawnPerResetBaseline(sys.argv[2]) for _ in range(n)]
+    with ThreadPoolExecutor(n) as pool:
+        list(pool.map(lambda env: env.reset(), envs))
+    ready = time.perf_counter() - start
+    def uss(pid):
+        total = 0
+        for line in open(f"/proc/{pid}/smaps_rollup"):
+            if line.startswith(("Private_Clean", "Private_Dirty")):
+                total += int(line.split()[1])
+        return total / 1024
+    for env in envs:
+        for _ in range(5):
+            env.call('{"name": "list_veterinarians", "arguments": {}}')
+    servers = [uss(env.process.pid) for env in envs]
+    for env in envs:
+        env.close()
+    print(json.dumps({"ready_s": ready, "uss_server_mib": sorted(servers)[len(servers) // 2]}))
+    """
+)
+
+
+def verify_breakdown(env: AWMEnv, answer: str, reps: int) -> dict[str, Any]:
+    """Where verification time goes: the verifier's own work in-process vs the harness around it."""
+    from awm_gym.catalog import VerifierRecord
+
+    record = env.scenario.verifier("code", 0)
+    assert record is not None and record.code is not None
+    workdir = env.host.workdir / "verify"
+    initial, final = env.host.snapshot(workdir)
+    namespace: dict[str, Any] = {}
+    exec(compile(record.code, "<verifier>", "exec"), namespace)  # noqa: S102 - our own bundled verifier
+    function = namespace[record.function_name]
+    trivial = VerifierRecord(
+        "code",
+        0,
+        "def verify_task_completion(initial_db_path, final_db_path, final_answer=None):\n"
+        "    return {'result': 'others'}\n",
+    )
+    return {
+        "verifier_own_work_in_process": timed(lambda: function(str(initial), str(final), answer), reps),
+        "snapshot_databases": timed(lambda: env.host.snapshot(workdir), reps),
+        "sandboxed_run_of_a_trivial_verifier": timed(lambda: env.verifier.run_code(trivial, workdir, answer), reps),
+    }
+
+
+def _run_json(args: list[str]) -> dict[str, Any]:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    out = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, check=True, timeout=1800)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def measure_import(repeat: int) -> dict[str, Any]:
+    """``import awm_gym`` in fresh interpreters, with 1,000 synthetic scenario names in AWM_DATA_DIR."""
+    data = Path(tempfile.mkdtemp(prefix="awm-1000-"))
+    words = " ".join(["simulated"] * 220)  # a description of realistic length
+    with open(data / "gen_scenario.jsonl", "w") as handle:
+        for i in range(1000):
+            handle.write(json.dumps({"name": f"bench_domain_{i}", "description": words, "categories": ["x"]}) + "\n")
+    code = "import time; t = time.perf_counter(); import awm_gym; print(time.perf_counter() - t)"
+    env = dict(os.environ, AWM_DATA_DIR=str(data), PYTHONPATH=str(ROOT))
+    samples = []
+    for _ in range(repeat):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+        samples.append(float(out.stdout))
+    gym_code = "import time; t = time.perf_counter(); import gymnasium; print(time.perf_counter() - t)"
+    gym_samples = [
+        float(subprocess.run([sys.executable, "-c", gym_code], capture_output=True, text=True, check=True).stdout)
+        for _ in range(repeat)
+    ]
+    shutil.rmtree(data)
+    return {"import_awm_gym_s": summary(samples), "import_gymnasium_alone_s": summary(gym_samples)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="few repetitions, scaling up to 4 (a smoke test)")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    args = parser.parse_args(argv)
+    reps = 20 if args.quick else 200
+    base_reps = 2 if args.quick else 5
+    scales = [1, 4] if args.quick else [1, 4, 16, 64]
+    results: dict[str, Any] = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "scenario": SCENARIO,
+        "targets": TARGETS,
+    }
+
+    # --- awm-gym, one env instance ------------------------------------------------------------------------
+    env = AWMEnv(SCENARIO, max_steps=10**9)  # no truncation while timing steps
+    env.reset(seed=0)  # starts the scenario's zygote once
+    ours: dict[str, Any] = {"warm_reset_ms": timed(lambda: env.reset(options={"task_idx": 0}), reps)}
+
+    def cold_start() -> None:
+        fresh = AWMEnv(SCENARIO)
+        fresh.reset(seed=0)
+        fresh.close()
+
+    ours["cold_start_ms"] = timed(cold_start, max(5, reps // 10))
+    env.reset(options={"task_idx": 0})
+    ours["tool_read_ms"] = timed(lambda: env.step(READ_ACTION), reps)
+    ours["tool_write_ms"] = timed(lambda: env.step(WRITE_ACTION), reps)
+    answer = load_reference_solutions()[SCENARIO, 0].final_answer
+    ours["verify_code_ms"] = timed(lambda: env.unwrapped.verify(answer), reps)
+    ours["verify_breakdown_ms"] = verify_breakdown(env, answer, reps)
+    ours["uss_per_env_mib"] = uss_mib(env.host.server_pid)
+    env.close()
+
+    # --- baseline, one instance ---------------------------------------------------------------------------
+    baseline = SpawnPerResetBaseline(SCENARIO)
+    theirs: dict[str, Any] = {"warm_reset_ms": timed(baseline.reset, base_reps)}
+    theirs["cold_start_ms"] = theirs["warm_reset_ms"]  # every reset is a cold start
+    theirs["tool_read_ms"] = timed(lambda: baseline.call(READ_ACTION), reps)
+    theirs["tool_write_ms"] = timed(lambda: baseline.call(WRITE_ACTION), reps)
+    theirs["verify_code_ms"] = timed(lambda: baseline.verify(answer), max(5, reps // 10))
+    assert baseline.process is not None
+    theirs["uss_per_env_mib"] = uss_mib(baseline.process.pid)
+    baseline.close()
+
+    # --- ready from cold and scaling, each in a fresh process ---------------------------------------------
+    scaling = []
+    for n in scales:
+        row = {"n": n, "awm_gym": _run_json(["-c", READY_SCRIPT, str(n), SCENARIO])}
+        row["baseline"] = _run_json(["-c", BASELINE_READY_SCRIPT, str(n), SCENARIO, str(ROOT / "benchmarks")])
+        scaling.append(row)
+        print(
+            f"  ready from cold, n={n}: awm-gym {row['awm_gym']['ready_s']:.2f} s, baseline {row['baseline']['ready_s']:.2f} s"
+        )
+    results["scaling"] = scaling
+    results["import"] = measure_import(3 if args.quick else 7)
+    results["awm_gym"], results["baseline"] = ours, theirs
+    report(results)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "bench_env.json").write_text(json.dumps(results, indent=2))
+    plot(results, args.out / "bench_env.png")
+    print(f"\nwrote {args.out / 'bench_env.json'} and {args.out / 'bench_env.png'}")
+    return 0
+
+
+def _median(value: Any) -> float:
+    return value["median"] if isinstance(value, dict) else float(value)
+
+
+def report(results: dict[str, Any]) -> None:
+    """Print the comparison table with targets and ratios."""
+    ours, theirs = results["awm_gym"], results["baseline"]
+    last = results["scaling"][-1]
+    rows = [
+        (key, _median(ours[key]), _median(theirs[key]))
+        for key in (
+            "warm_reset_ms",
+            "cold_start_ms",
+            "tool_read_ms",
+            "tool_write_ms",
+            "verify_code_ms",
+            "uss_per_env_mib",
+        )
+    ]
+    rows.append((f"ready_{last['n']}_s", last["awm_gym"]["ready_s"], last["baseline"]["ready_s"]))
+    rows.append(("import_1000_s", _median(results["import"]["import_awm_gym_s"]), float("nan")))
+    print(f"\n{'figure':<18} {'awm-gym':>10} {'baseline':>10} {'ratio':>8} {'target':>8}  met")
+    for key, mine, base in rows:
+        target = TARGETS.get(key, TARGETS.get("ready_64_s") if key.startswith("ready_") else None)
+        ratio = base / mine if mine and base == base else float("nan")
+        met = "yes" if target is not None and mine <= target else ("no" if target is not None else "")
+        print(f"{key:<18} {mine:>10.3f} {base:>10.3f} {ratio:>7.1f}x {target if target is not None else '':>8}  {met}")
+    print(f"(import of gymnasium alone: {_median(results['import']['import_gymnasium_alone_s']):.3f} s)")
+    print(
+        "verification, where the time goes (ms): "
+        + ", ".join(f"{k.replace('_', ' ')} {_median(v):.2f}" for k, v in ours["verify_breakdown_ms"].items())
+    )
+    print(
+        f"\n{'n envs':>6} {'ready s':>9} {'baseline s':>11} {'USS/server MiB':>15} {'baseline MiB':>13} {'read steps/s':>13}"
+    )
+    for row in results["scaling"]:
+        a, b = row["awm_gym"], row["baseline"]
+        print(
+            f"{row['n']:>6} {a['ready_s']:>9.2f} {b['ready_s']:>11.2f} {a['uss_server_mib']:>15.1f} "
+            f"{b['uss_server_mib']:>13.1f} {a['read_steps_per_s']:>13.0f}"
+        )
+
+
+def plot(results: dict[str, Any], path: Path) -> None:
+    """Latency bars (log scale) and the ready-from-cold scaling curve."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    keys = ["warm_reset_ms", "cold_start_ms", "tool_read_ms", "tool_write_ms", "verify_code_ms"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    xs = range(len(keys))
+    left.bar([x - 0.2 for x in xs], [_median(results["awm_gym"][k]) for k in keys], 0.4, label="awm-gym")
+    left.bar(
+        [x + 0.2 for x in xs], [_median(results["baseline"][k]) for k in keys], 0.4, label="spawn-per-reset baseline"
+    )
+    left.set_yscale("log")
+    left.set_xticks(list(xs), [k.removesuffix("_ms").replace("_", "\n") for k in keys])
+    left.set_ylabel("milliseconds (median, log scale)")
+    left.legend()
+    ns = [row["n"] for row in results["scaling"]]
+    right.plot(ns, [row["awm_gym"]["ready_s"] for row in results["scaling"]], "o-", label="awm-gym")
+    right.plot(ns, [row["baseline"]["ready_s"] for row in results["scaling"]], "s-", label="baseline")
+    right.set_xscale("log", base=2)
+    right.set_xlabel("env instances")
+    right.set_ylabel("seconds until all are ready (fresh process)")
+    right.legend()
+    fig.suptitle(f"awm-gym environment benchmark ({results['scenario']}, {results['machine']['cpus']} CPUs)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
