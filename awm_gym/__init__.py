@@ -29,6 +29,7 @@ from awm_gym.errors import (
     SubEnvClosedError,
     SubEnvError,
     SubEnvStartError,
+    SubEnvWorkerError,
     VerifierError,
 )
 
@@ -50,6 +51,7 @@ __all__ = [
     "SubEnvClosedError",
     "SubEnvError",
     "SubEnvStartError",
+    "SubEnvWorkerError",
     "VerifierError",
     "__version__",
     "download",

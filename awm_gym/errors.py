@@ -7,7 +7,8 @@ Error tree::
     ├── DataFormatError              an AgentWorldModel-1K file or record is not in the expected format
     ├── SubEnvError                  the scenario's server process (the sub-environment)
     │   ├── SubEnvStartError         ... could not be started (import error, crash while building the app)
-    │   └── SubEnvClosedError        ... was used after ``close()``
+    │   ├── SubEnvClosedError        ... was used after ``close()``
+    │   └── SubEnvWorkerError        ... raised inside a vector env (carries its index, scenario and task)
     ├── DownloadError                the AgentWorldModel-1K download failed (e.g. the hub is unreachable)
     ├── VerifierError                the verifier worker itself failed (not the verifier code: that is a label)
     ├── ConfigurationError           an option is missing or inconsistent (e.g. sql mode without a judge)
@@ -29,6 +30,7 @@ __all__ = [
     "SubEnvClosedError",
     "SubEnvError",
     "SubEnvStartError",
+    "SubEnvWorkerError",
     "VerifierError",
 ]
 
@@ -62,6 +64,24 @@ class SubEnvStartError(SubEnvError):
 
 class SubEnvClosedError(SubEnvError):
     """The sub-environment was used after ``close()``."""
+
+
+class SubEnvWorkerError(SubEnvError):
+    """A sub-environment raised while the vector env ran it; the original exception is the ``__cause__``.
+
+    Attributes:
+        index: The sub-environment's index in the vector env.
+        scenario: Its scenario name (``None`` if it is not an AWM env).
+        task_idx: Its current task (``None`` before its first reset).
+        operation: ``"create"``, ``"reset"`` or ``"step"``.
+    """
+
+    def __init__(self, message: str, *, index: int, scenario: str | None, task_idx: int | None, operation: str) -> None:
+        super().__init__(message)
+        self.index = index
+        self.scenario = scenario
+        self.task_idx = task_idx
+        self.operation = operation
 
 
 class VerifierError(AWMGymError, RuntimeError):

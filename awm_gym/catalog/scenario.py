@@ -9,6 +9,7 @@ about what cannot work (no server code, no task list).
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -69,7 +70,7 @@ class VerifierRecord:
         """Whether there is code to run (AWM's rule: present and at least 10 characters)."""
         return self.code is not None and len(self.code.strip()) >= _MIN_CODE_LENGTH
 
-    @property
+    @functools.cached_property
     def function_name(self) -> str:
         """The function to call.
 

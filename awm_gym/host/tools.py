@@ -22,6 +22,7 @@ failures read exactly as the agent would see them through MCP::
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -46,6 +47,13 @@ class ToolCallError(Exception):
         super().__init__(message)
         self.kind = kind
         self.message = message
+
+
+@functools.cache
+def _base_url() -> Any:
+    import httpx
+
+    return httpx.URL("http://apiserver/")
 
 
 @dataclass(frozen=True)
@@ -99,8 +107,7 @@ class Tool:
                     collect[name] = args.pop(name)
         # Merge onto the base URL and encode the query the way fastapi-mcp's httpx client does.
         url = httpx.URL(path)
-        base = httpx.URL("http://apiserver/")
-        url = base.copy_with(raw_path=base.raw_path + url.raw_path.lstrip(b"/")).copy_merge_params(query)
+        url = _base_url().copy_with(raw_path=b"/" + url.raw_path.lstrip(b"/")).copy_merge_params(query)
         body = None
         if self.method in _BODY_METHODS and args:
             body = json.dumps(args, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
@@ -128,6 +135,7 @@ class ToolCatalog:
 
     tools: dict[str, Tool]
     _validators: dict[str, Any] = field(default_factory=dict, repr=False)
+    _schemas_json: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_openapi(cls, openapi: Mapping[str, Any]) -> ToolCatalog:
@@ -156,7 +164,10 @@ class ToolCatalog:
 
     def openai_schemas(self) -> list[dict[str, Any]]:
         """Every tool as an OpenAI function tool (fresh copies)."""
-        return [tool.openai_schema() for tool in self]
+        # Every reset hands these out; decoding a cached JSON text is several times faster than deep copies.
+        if self._schemas_json is None:
+            self._schemas_json = json.dumps([tool.openai_schema() for tool in self])
+        return json.loads(self._schemas_json)
 
     def validate(self, name: str, arguments: Any) -> None:
         """Check a call the way the MCP server does before dispatch.

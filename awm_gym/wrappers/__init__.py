@@ -52,8 +52,12 @@ from awm_gym.wrappers.recording import (
 # Reward shaping
 from awm_gym.wrappers.reward_shaping import FORMAT_ERRORS, SHAPING_PRESETS, RewardShaping, ShapingTerms
 
+# stable-baselines3 spaces (imports no SB3 or torch)
+from awm_gym.wrappers.sb3 import DEFAULT_FINAL_ANSWER, SB3Spaces, default_action_menu, encode_text
+
 __all__ = [
     "ASK_EXPERT",
+    "DEFAULT_FINAL_ANSWER",
     "DEFAULT_NUDGE",
     "EXPERT_SYSTEM_PROMPT",
     "FORMAT_ERRORS",
@@ -71,11 +75,14 @@ __all__ = [
     "RecordEpisodes",
     "ReplayResult",
     "RewardShaping",
+    "SB3Spaces",
     "ScaffoldSchedule",
     "ShapingTerms",
     "VirtualStepHandler",
     "ask_expert_tool",
     "assistant_message",
+    "default_action_menu",
+    "encode_text",
     "expert_prompt",
     "pass_virtual_step",
     "read_episodes",
