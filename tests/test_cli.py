@@ -36,8 +36,12 @@ def test_run_with_an_llm_policy(capsys: pytest.CaptureFixture[str]) -> None:
 
     solution = load_reference_solutions()["awmgym_pet_clinic", 1]
     with FakeOpenAIServer() as server:
-        server.enqueue(*(f"<tool_call>{action}</tool_call>" for action in solution.actions()[:-1]), solution.final_answer)
-        code = main(["run", "--scenario", "awmgym_pet_clinic", "--task", "1", "--model", "m", "--base-url", server.base_url])
+        server.enqueue(
+            *(f"<tool_call>{action}</tool_call>" for action in solution.actions()[:-1]), solution.final_answer
+        )
+        code = main(
+            ["run", "--scenario", "awmgym_pet_clinic", "--task", "1", "--model", "m", "--base-url", server.base_url]
+        )
         requests = server.requests
     out = capsys.readouterr().out
     assert code == 0 and "verifier (code mode): complete   reward: 1.0" in out

@@ -325,5 +325,6 @@ def main(control_fd: int) -> int:
                 del jobs[fd]
                 job.kill()
 
+
 if __name__ == "__main__":
     sys.exit(main(int(sys.argv[1])))
