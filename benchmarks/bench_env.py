@@ -45,12 +45,14 @@ from awm_gym.host import ToolCatalog, build_template
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = "awmgym_pet_clinic"
-READ_ACTION = '{"name": "list_veterinarians", "arguments": {}}'
+READ_ACTION = '{"name": "list_veterinarians", "arguments": {}}'  # a list of every vet, serialised by FastAPI
+READ_BY_ID_ACTION = '{"name": "get_pet", "arguments": {"pet_id": 1}}'
 WRITE_ACTION = '{"name": "update_my_profile", "arguments": {"phone": "555-0100"}}'
 TARGETS = {  # the performance issue's targets (milliseconds, MiB, seconds)
     "warm_reset_ms": 5,
     "cold_start_ms": 100,
     "tool_read_ms": 2,
+    "tool_read_by_id_ms": 2,
     "tool_write_ms": 3,
     "verify_code_ms": 10,
     "ready_64_s": 5,
@@ -114,31 +116,36 @@ class SpawnPerResetBaseline:
         self.process: subprocess.Popen[bytes] | None = None
         self.client: httpx.Client | None = None
         self.tools: ToolCatalog | None = None
+        self.retries = 0  # server starts that failed (a port taken between probe and bind) and were retried
 
     def reset(self) -> None:
+        """Stop the old server, write a fresh database, start a new server and wait until it answers."""
         self.stop()
         db = self.workdir / "episode.db"
         db.write_bytes(self.template)
         (self.workdir / "initial.db").write_bytes(self.template)
-        with socket.socket() as probe:  # bind :0 then release, as the reference does
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        env = dict(os.environ, DATABASE_PATH=f"sqlite:///{db}", HOST="127.0.0.1", PORT=str(port))
-        log = open(self.workdir / "server.log", "ab")  # noqa: SIM115 - owned by the process
-        self.process = subprocess.Popen(
-            [sys.executable, str(self.workdir / "app.py")], env=env, stdout=log, stderr=log, cwd=self.workdir
-        )
-        self.client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10.0)
-        while True:
-            try:
-                openapi = self.client.get("/openapi.json").json()
-                break
-            except httpx.TransportError:
-                if self.process.poll() is not None:
-                    raise RuntimeError((self.workdir / "server.log").read_text()[-2000:]) from None
-                time.sleep(0.01)
-        if self.tools is None:  # the same argument mapping as awm-gym, read off the server's OpenAPI
-            self.tools = ToolCatalog.from_openapi(openapi)
+        for _attempt in range(5):  # the reference retries too: bind-:0-then-release races other servers for ports
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                port = probe.getsockname()[1]
+            env = dict(os.environ, DATABASE_PATH=f"sqlite:///{db}", HOST="127.0.0.1", PORT=str(port))
+            log = open(self.workdir / "server.log", "ab")  # noqa: SIM115 - owned by the process
+            self.process = subprocess.Popen(
+                [sys.executable, str(self.workdir / "app.py")], env=env, stdout=log, stderr=log, cwd=self.workdir
+            )
+            self.client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10.0)
+            while self.process.poll() is None:
+                try:
+                    openapi = self.client.get("/openapi.json").json()
+                except httpx.TransportError:
+                    time.sleep(0.01)
+                    continue
+                if self.tools is None:  # the same argument mapping as awm-gym, read off the server's OpenAPI
+                    self.tools = ToolCatalog.from_openapi(openapi)
+                return
+            self.retries += 1
+            self.stop()
+        raise RuntimeError((self.workdir / "server.log").read_text()[-2000:])
 
     def call(self, action: str) -> str:
         parsed = json.loads(action)
@@ -227,22 +234,25 @@ BASELINE_READY_SCRIPT = textwrap.dedent(
     n = int(sys.argv[1])
     start = time.perf_counter()
     envs = [SpawnPerResetBaseline(sys.argv[2]) for _ in range(n)]
-    with ThreadPoolExecutor(n) as pool:
-        list(pool.map(lambda env: env.reset(), envs))
-    ready = time.perf_counter() - start
-    def uss(pid):
-        total = 0
-        for line in open(f"/proc/{pid}/smaps_rollup"):
-            if line.startswith(("Private_Clean", "Private_Dirty")):
-                total += int(line.split()[1])
-        return total / 1024
-    for env in envs:
-        for _ in range(5):
-            env.call('{"name": "list_veterinarians", "arguments": {}}')
-    servers = [uss(env.process.pid) for env in envs]
-    for env in envs:
-        env.close()
-    print(json.dumps({"ready_s": ready, "uss_server_mib": sorted(servers)[len(servers) // 2]}))
+    try:
+        with ThreadPoolExecutor(n) as pool:
+            list(pool.map(lambda env: env.reset(), envs))
+        ready = time.perf_counter() - start
+        def uss(pid):
+            total = 0
+            for line in open(f"/proc/{pid}/smaps_rollup"):
+                if line.startswith(("Private_Clean", "Private_Dirty")):
+                    total += int(line.split()[1])
+            return total / 1024
+        for env in envs:
+            for _ in range(5):
+                env.call('{"name": "list_veterinarians", "arguments": {}}')
+        servers = [uss(env.process.pid) for env in envs]
+        retries = sum(env.retries for env in envs)
+    finally:
+        for env in envs:
+            env.close()
+    print(json.dumps({"ready_s": ready, "uss_server_mib": sorted(servers)[len(servers) // 2], "start_retries": retries}))
     """
 )
 
@@ -269,6 +279,39 @@ def verify_breakdown(env: AWMEnv, answer: str, reps: int) -> dict[str, Any]:
         "snapshot_databases": timed(lambda: env.host.snapshot(workdir), reps),
         "sandboxed_run_of_a_trivial_verifier": timed(lambda: env.verifier.run_code(trivial, workdir, answer), reps),
     }
+
+
+APP_FLOOR_SCRIPT = textwrap.dedent(
+    """
+    import asyncio, json, os, statistics, sys, tempfile, time, types
+    os.environ["AWM_GYM_CHILD"] = "1"
+    from awm_gym.catalog import load_scenario
+    from awm_gym.host import build_template, server_process
+    scenario = load_scenario(sys.argv[1])
+    path = os.path.join(tempfile.mkdtemp(), "floor.db")
+    open(path, "wb").write(build_template(scenario)[0])
+    os.environ["DATABASE_PATH"] = "sqlite:///" + path
+    module = types.ModuleType("floor_app")
+    sys.modules["floor_app"] = module
+    exec(compile(scenario.full_code, "app.py", "exec"), module.__dict__)
+    server_process._run_thread_work_inline()  # as in awm-gym's servers
+    dispatcher = server_process._Dispatcher(module.app, {})
+    async def run(target, n):
+        samples = []
+        for _ in range(n):
+            start = time.perf_counter()
+            await dispatcher.http({"method": "GET", "target": target, "timeout": 10.0}, b"")
+            samples.append((time.perf_counter() - start) * 1000)
+        return statistics.median(samples)
+    print(json.dumps({t: asyncio.run(run(t, int(sys.argv[2]))) for t in sys.argv[3:]}))
+    """
+)
+
+
+def app_floor(reps: int) -> dict[str, float]:
+    """The app's own cost per call: the same routes dispatched in-process (ASGI), no IPC, no parsing (ms)."""
+    medians = _run_json(["-c", APP_FLOOR_SCRIPT, SCENARIO, str(reps), "/veterinarians", "/pets/1"])
+    return {"read_ms": medians["/veterinarians"], "read_by_id_ms": medians["/pets/1"]}
 
 
 def _run_json(args: list[str]) -> dict[str, Any]:
@@ -327,6 +370,7 @@ def main(argv: list[str] | None = None) -> int:
     env.reset(options={"task_idx": 0})
     ours["tool_read_ms"] = timed(lambda: env.step(READ_ACTION), reps)
     ours["tool_write_ms"] = timed(lambda: env.step(WRITE_ACTION), reps)
+    ours["tool_read_by_id_ms"] = timed(lambda: env.step(READ_BY_ID_ACTION), reps)
     answer = load_reference_solutions()[SCENARIO, 0].final_answer
     ours["verify_code_ms"] = timed(lambda: env.unwrapped.verify(answer), reps)
     ours["verify_breakdown_ms"] = verify_breakdown(env, answer, reps)
@@ -339,6 +383,7 @@ def main(argv: list[str] | None = None) -> int:
     theirs["cold_start_ms"] = theirs["warm_reset_ms"]  # every reset is a cold start
     theirs["tool_read_ms"] = timed(lambda: baseline.call(READ_ACTION), reps)
     theirs["tool_write_ms"] = timed(lambda: baseline.call(WRITE_ACTION), reps)
+    theirs["tool_read_by_id_ms"] = timed(lambda: baseline.call(READ_BY_ID_ACTION), reps)
     theirs["verify_code_ms"] = timed(lambda: baseline.verify(answer), max(5, reps // 10))
     assert baseline.process is not None
     theirs["uss_per_env_mib"] = uss_mib(baseline.process.pid)
@@ -355,6 +400,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     results["scaling"] = scaling
     results["import"] = measure_import(3 if args.quick else 7)
+    results["app_dispatch_in_process_ms"] = app_floor(reps)
     results["awm_gym"], results["baseline"] = ours, theirs
     report(results)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -378,6 +424,7 @@ def report(results: dict[str, Any]) -> None:
             "warm_reset_ms",
             "cold_start_ms",
             "tool_read_ms",
+            "tool_read_by_id_ms",
             "tool_write_ms",
             "verify_code_ms",
             "uss_per_env_mib",
@@ -392,6 +439,11 @@ def report(results: dict[str, Any]) -> None:
         met = "yes" if target is not None and mine <= target else ("no" if target is not None else "")
         print(f"{key:<18} {mine:>10.3f} {base:>10.3f} {ratio:>7.1f}x {target if target is not None else '':>8}  {met}")
     print(f"(import of gymnasium alone: {_median(results['import']['import_gymnasium_alone_s']):.3f} s)")
+    floor = results["app_dispatch_in_process_ms"]
+    print(
+        f"the app's own cost, dispatched in-process without IPC (ms): read {floor['read_ms']:.2f}, "
+        f"read by id {floor['read_by_id_ms']:.2f}"
+    )
     print(
         "verification, where the time goes (ms): "
         + ", ".join(f"{k.replace('_', ' ')} {_median(v):.2f}" for k, v in ours["verify_breakdown_ms"].items())

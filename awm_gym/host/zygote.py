@@ -51,7 +51,8 @@ def runtime_dir() -> Path:
     """This process's scratch directory for databases, sockets and logs (removed at exit).
 
     ``AWM_GYM_RUNTIME_DIR`` chooses its parent; by default ``/dev/shm`` (memory-backed, so database writes
-    never touch a disk) when writable, else the system temp directory.
+    never touch a disk) when writable, else the system temp directory. The directory's name carries the
+    process id, so directories left by a killed process are removed by the next one.
     """
     global _runtime_dir
     with _runtime_lock:
@@ -59,9 +60,20 @@ def runtime_dir() -> Path:
             parent = os.environ.get("AWM_GYM_RUNTIME_DIR")
             if not parent:
                 parent = "/dev/shm" if os.access("/dev/shm", os.W_OK) else tempfile.gettempdir()
-            _runtime_dir = Path(tempfile.mkdtemp(prefix="awm_gym-", dir=parent))
+            _remove_stale_runtime_dirs(Path(parent))
+            _runtime_dir = Path(tempfile.mkdtemp(prefix=f"awm_gym-{os.getpid()}-", dir=parent))
             atexit.register(shutil.rmtree, _runtime_dir, ignore_errors=True)
         return _runtime_dir
+
+
+def _remove_stale_runtime_dirs(parent: Path) -> None:
+    for path in parent.glob("awm_gym-*-*"):
+        try:
+            os.kill(int(path.name.split("-")[1]), 0)
+        except ProcessLookupError:  # its process is gone (killed before its exit handlers ran)
+            shutil.rmtree(path, ignore_errors=True)
+        except (ValueError, PermissionError, OSError):
+            pass
 
 
 def child_environment(**extra: str) -> dict[str, str]:

@@ -490,12 +490,13 @@ class AWMVectorEnv(VectorEnv[tuple[str, ...], tuple[str, ...], np.ndarray]):
         results = self._collect("reset", timeout)
         mask = self._reset_mask
         assert mask is not None
-        infos: dict[str, Any] = {}
+        env_infos: list[tuple[int, dict[str, Any]]] = []
         for i, result in enumerate(results):
             if result is None:
                 continue
             self._observations[i], info = result
-            infos = self._add_info(infos, info, i)
+            env_infos.append((i, info))
+        infos = self._batch_infos(env_infos)
         self._terminations[mask] = False
         self._truncations[mask] = False
         self._autoreset_envs[mask] = False
@@ -584,15 +585,16 @@ class AWMVectorEnv(VectorEnv[tuple[str, ...], tuple[str, ...], np.ndarray]):
         except SubEnvWorkerError:
             self._needs_reset = True
             raise
-        infos: dict[str, Any] = {}
+        env_infos: list[tuple[int, dict[str, Any]]] = []
         for i, (observation, reward, terminated, truncated, info, final) in enumerate(results):
             self._observations[i] = observation
             self._rewards[i] = reward
             self._terminations[i] = terminated
             self._truncations[i] = truncated
             if final is not None:
-                infos = self._add_info(infos, final, i)
-            infos = self._add_info(infos, info, i)
+                env_infos.append((i, final))
+            env_infos.append((i, info))
+        infos = self._batch_infos(env_infos)
         self._autoreset_envs = np.logical_or(self._terminations, self._truncations)
         return (
             tuple(self._observations),
@@ -601,6 +603,37 @@ class AWMVectorEnv(VectorEnv[tuple[str, ...], tuple[str, ...], np.ndarray]):
             self._truncations.copy(),
             infos,
         )
+
+    def _batch_infos(self, env_infos: list[tuple[int, dict[str, Any]]]) -> dict[str, Any]:
+        """Gymnasium's batched infos, tolerant of values whose type differs between sub-environments.
+
+        Tool arguments and verifier results are free-form: ``{"limit": 5}`` in one sub-environment and
+        ``{"limit": "5"}`` in another, or a dict in one and a string in another, make Gymnasium's
+        ``_add_info`` fail. Such a top-level key is batched as an object array of the raw values instead.
+        """
+        infos: dict[str, Any] = {}
+        try:
+            for i, info in env_infos:
+                infos = self._add_info(infos, info, i)
+            return infos
+        except (AttributeError, TypeError, ValueError):
+            pass
+        infos = {}
+        for key in dict.fromkeys(key for _, info in env_infos for key in info):
+            part: dict[str, Any] = {}
+            try:
+                for i, info in env_infos:
+                    if key in info:
+                        part = self._add_info(part, {key: info[key]}, i)
+            except (AttributeError, TypeError, ValueError):
+                values = np.full(self.num_envs, None, dtype=object)
+                present = np.zeros(self.num_envs, dtype=np.bool_)
+                for i, info in env_infos:
+                    if key in info:
+                        values[i], present[i] = info[key], True
+                part = {key: values, f"_{key}": present}
+            infos.update(part)
+        return infos
 
     # ------------------------------------------------------------------------------------ other methods
 

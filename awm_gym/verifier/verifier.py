@@ -7,7 +7,9 @@ Labels (``VerifierResult.label``):
 - both: ``error`` when the verifier raised, hung, returned something other than a dict, or the judge
   failed; ``unverifiable`` when the data has no verifier code for the task.
 
-Nothing here raises for a bad verifier: every failure is a label with details.
+Nothing here raises for a bad verifier: every failure is a label with details. ``result`` (what the verifier
+returned) is always a dict, empty when there is none, so that batched infos of a vector env keep one type
+per key.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ class VerifierResult:
 
     mode: VerifierMode
     label: str
-    result: Any = None
+    result: dict[str, Any] = field(default_factory=dict)  # always a dict, so batched infos keep one type
     details: dict[str, Any] = field(default_factory=dict)
     elapsed_s: float = 0.0
 
@@ -128,7 +130,7 @@ class Verifier:
         value = outcome.get("value")
         if not isinstance(value, dict):
             details["error"] = f"the verifier returned {type(value).__name__} {value!r:.200}, expected a dict"
-            return VerifierResult(self.mode, "error", result=value, details=details, elapsed_s=elapsed)
+            return VerifierResult(self.mode, "error", details=details, elapsed_s=elapsed)
         if self.mode == "code":
             label = "complete" if value.get("result") == "complete" else "others"
             return VerifierResult("code", label, result=value, details=details, elapsed_s=elapsed)

@@ -65,3 +65,16 @@ def test_parent_death_leaves_no_orphan_within_two_seconds(sig: signal.Signals) -
     process.send_signal(sig)
     process.wait(timeout=10)
     assert wait_gone(list(pids.values()) + descendants, timeout=2.0) == []
+
+
+def test_runtime_dirs_of_dead_processes_are_removed(tmp_path: Path) -> None:
+    """A killed process's scratch directory (named after its pid) is removed by the next process; live ones stay."""
+    from awm_gym.host.zygote import _remove_stale_runtime_dirs
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale, live = tmp_path / f"awm_gym-{dead.pid}-abc", tmp_path / f"awm_gym-{os.getpid()}-def"
+    for path in (stale, live):
+        (path / "zygote").mkdir(parents=True)
+    _remove_stale_runtime_dirs(tmp_path)
+    assert not stale.exists() and live.exists()

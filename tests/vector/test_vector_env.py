@@ -513,3 +513,15 @@ class TestClose:
             pids = server_pids(envs)
             raise KeyError("stop")
         assert_gone(pids)
+
+
+def test_infos_whose_types_differ_between_sub_environments_are_batched() -> None:
+    """Arguments of different types in two sub-environments' infos become an object array, not an error."""
+    with AWMVectorEnv("awmgym_pet_clinic", num_envs=2, max_steps=5) as envs:
+        envs.reset(seed=0, options={"task_idx": 0})
+        _, _, _, _, infos = envs.step(
+            ['{"name": "get_pet", "arguments": {"pet_id": 1}}', '{"name": "get_pet", "arguments": {"pet_id": "one"}}']
+        )
+    assert infos["_tool_call"].tolist() == [True, True]
+    assert [call["arguments"]["pet_id"] for call in infos["tool_call"]] == [1, "one"]
+    assert infos["error"]["type"].tolist() == [None, "invalid_arguments"]
