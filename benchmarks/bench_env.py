@@ -81,6 +81,21 @@ def timed(fn: Callable[[], Any], repeat: int, scale: float = 1000.0) -> dict[str
     return summary(samples)
 
 
+def interleaved(
+    ours: Callable[[], Any], theirs: Callable[[], Any], repeat: int, rounds: int = 10
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Time two callables in alternating blocks (warm within a block; background load shared by both); ms."""
+    samples: tuple[list[float], list[float]] = ([], [])
+    block = max(1, repeat // rounds)
+    for _ in range(rounds):
+        for fn, out in ((ours, samples[0]), (theirs, samples[1])):
+            for _ in range(block):
+                start = time.perf_counter()
+                fn()
+                out.append((time.perf_counter() - start) * 1000)
+    return summary(samples[0]), summary(samples[1])
+
+
 def uss_mib(pid: int) -> float:
     """Unique set size of a process: the memory that goes away when it exits."""
     fields = {}
@@ -133,7 +148,7 @@ class SpawnPerResetBaseline:
             self.process = subprocess.Popen(
                 [sys.executable, str(self.workdir / "app.py")], env=env, stdout=log, stderr=log, cwd=self.workdir
             )
-            self.client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10.0)
+            self.client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60.0)  # 64 starting at once
             while self.process.poll() is None:
                 try:
                     openapi = self.client.get("/openapi.json").json()
@@ -316,7 +331,9 @@ def app_floor(reps: int) -> dict[str, float]:
 
 def _run_json(args: list[str]) -> dict[str, Any]:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
-    out = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, check=True, timeout=1800)
+    out = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, timeout=1800)
+    if out.returncode != 0:
+        raise RuntimeError(f"benchmark subprocess failed:\n{out.stderr[-4000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -356,10 +373,13 @@ def main(argv: list[str] | None = None) -> int:
         "targets": TARGETS,
     }
 
-    # --- awm-gym, one env instance ------------------------------------------------------------------------
+    # --- one instance each, per-call figures interleaved so both see the same machine -----------------------
     env = AWMEnv(SCENARIO, max_steps=10**9)  # no truncation while timing steps
     env.reset(seed=0)  # starts the scenario's zygote once
+    baseline = SpawnPerResetBaseline(SCENARIO)
     ours: dict[str, Any] = {"warm_reset_ms": timed(lambda: env.reset(options={"task_idx": 0}), reps)}
+    theirs: dict[str, Any] = {"warm_reset_ms": timed(baseline.reset, base_reps)}
+    theirs["cold_start_ms"] = theirs["warm_reset_ms"]  # every reset of the baseline is a cold start
 
     def cold_start() -> None:
         fresh = AWMEnv(SCENARIO)
@@ -368,25 +388,21 @@ def main(argv: list[str] | None = None) -> int:
 
     ours["cold_start_ms"] = timed(cold_start, max(5, reps // 10))
     env.reset(options={"task_idx": 0})
-    ours["tool_read_ms"] = timed(lambda: env.step(READ_ACTION), reps)
-    ours["tool_write_ms"] = timed(lambda: env.step(WRITE_ACTION), reps)
-    ours["tool_read_by_id_ms"] = timed(lambda: env.step(READ_BY_ID_ACTION), reps)
     answer = load_reference_solutions()[SCENARIO, 0].final_answer
-    ours["verify_code_ms"] = timed(lambda: env.unwrapped.verify(answer), reps)
+    for key, action in (
+        ("tool_read_ms", READ_ACTION),
+        ("tool_read_by_id_ms", READ_BY_ID_ACTION),
+        ("tool_write_ms", WRITE_ACTION),
+    ):
+        ours[key], theirs[key] = interleaved(lambda a=action: env.step(a), lambda a=action: baseline.call(a), reps)
+    ours["verify_code_ms"], theirs["verify_code_ms"] = interleaved(
+        lambda: env.unwrapped.verify(answer), lambda: baseline.verify(answer), max(5, reps // 4)
+    )
     ours["verify_breakdown_ms"] = verify_breakdown(env, answer, reps)
     ours["uss_per_env_mib"] = uss_mib(env.host.server_pid)
-    env.close()
-
-    # --- baseline, one instance ---------------------------------------------------------------------------
-    baseline = SpawnPerResetBaseline(SCENARIO)
-    theirs: dict[str, Any] = {"warm_reset_ms": timed(baseline.reset, base_reps)}
-    theirs["cold_start_ms"] = theirs["warm_reset_ms"]  # every reset is a cold start
-    theirs["tool_read_ms"] = timed(lambda: baseline.call(READ_ACTION), reps)
-    theirs["tool_write_ms"] = timed(lambda: baseline.call(WRITE_ACTION), reps)
-    theirs["tool_read_by_id_ms"] = timed(lambda: baseline.call(READ_BY_ID_ACTION), reps)
-    theirs["verify_code_ms"] = timed(lambda: baseline.verify(answer), max(5, reps // 10))
     assert baseline.process is not None
     theirs["uss_per_env_mib"] = uss_mib(baseline.process.pid)
+    env.close()
     baseline.close()
 
     # --- ready from cold and scaling, each in a fresh process ---------------------------------------------
@@ -432,7 +448,9 @@ def report(results: dict[str, Any]) -> None:
     ]
     rows.append((f"ready_{last['n']}_s", last["awm_gym"]["ready_s"], last["baseline"]["ready_s"]))
     rows.append(("import_1000_s", _median(results["import"]["import_awm_gym_s"]), float("nan")))
-    print(f"\n{'figure':<18} {'awm-gym':>10} {'baseline':>10} {'ratio':>8} {'target':>8}  met")
+    print(
+        f"\n{'figure':<18} {'awm-gym':>10} {'baseline':>10} {'ratio':>8} {'target':>8}  met   (medians; p10 in the JSON)"
+    )
     for key, mine, base in rows:
         target = TARGETS.get(key, TARGETS.get("ready_64_s") if key.startswith("ready_") else None)
         ratio = base / mine if mine and base == base else float("nan")

@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +35,7 @@ __all__ = [
     "ToolCallError",
     "ToolCatalog",
     "render_response",
+    "request_target",
 ]
 
 _HTTP_METHODS = ("get", "post", "put", "delete", "patch")
@@ -49,11 +51,49 @@ class ToolCallError(Exception):
         self.message = message
 
 
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9\-._~/]*")
+_PLAIN_QUERY_TEXT = re.compile(r"[A-Za-z0-9\-._~]*")
+
+
 @functools.cache
 def _base_url() -> Any:
-    import httpx
+    import httpx  # deferred: a slow import, needed only for unusual characters
 
     return httpx.URL("http://apiserver/")
+
+
+def _primitive_text(value: Any) -> str:
+    """A query value as text, as httpx writes it (``primitive_value_to_str``)."""
+    return "true" if value is True else "false" if value is False else "" if value is None else str(value)
+
+
+def request_target(path: str, query: Mapping[str, Any]) -> str:
+    """The request target (path and query string) exactly as fastapi-mcp's httpx client builds it.
+
+    Plain paths and scalar query values made of unreserved characters (nearly every call) are joined
+    directly, which is what httpx produces for them; anything else goes through httpx itself.
+
+    Example:
+        >>> request_target("/pets/3", {"limit": 5, "active": True})
+        '/pets/3?limit=5&active=true'
+        >>> request_target("/search", {"q": "Mr. O'Brien & co"})
+        '/search?q=Mr.+O%27Brien+%26+co'
+    """
+    texts = {key: _primitive_text(value) for key, value in query.items()}
+    plain = all(
+        (value is None or isinstance(value, str | int | float))
+        and _PLAIN_QUERY_TEXT.fullmatch(key)
+        and _PLAIN_QUERY_TEXT.fullmatch(texts[key])
+        for key, value in query.items()
+    )
+    if plain and _PLAIN_PATH.fullmatch(path):
+        target = "/" + path.lstrip("/")
+        return f"{target}?{'&'.join(f'{k}={t}' for k, t in texts.items())}" if texts else target
+    import httpx
+
+    url = httpx.URL(path)
+    url = _base_url().copy_with(raw_path=b"/" + url.raw_path.lstrip(b"/")).copy_merge_params(query)
+    return url.raw_path.decode("ascii")
 
 
 @dataclass(frozen=True)
@@ -90,8 +130,6 @@ class Tool:
 
     def http_call(self, arguments: Mapping[str, Any]) -> HTTPCall:
         """Map validated flat arguments to the HTTP request (fastapi-mcp's ``_execute_api_tool`` rules)."""
-        import httpx  # deferred: only tool calls need it, and it is a slow import
-
         args = dict(arguments)
         path = self.path
         query: dict[str, Any] = {}
@@ -105,15 +143,12 @@ class Tool:
                     path = path.replace("{" + name + "}", str(args.pop(name)))
                 else:
                     collect[name] = args.pop(name)
-        # Merge onto the base URL and encode the query the way fastapi-mcp's httpx client does.
-        url = httpx.URL(path)
-        url = _base_url().copy_with(raw_path=b"/" + url.raw_path.lstrip(b"/")).copy_merge_params(query)
         body = None
         if self.method in _BODY_METHODS and args:
             body = json.dumps(args, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
         return HTTPCall(
             method=self.method.upper(),
-            target=url.raw_path.decode("ascii"),
+            target=request_target(path, query),
             headers=tuple((k, str(v)) for k, v in headers.items()),
             body=body,
         )

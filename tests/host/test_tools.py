@@ -15,6 +15,7 @@ from fastapi_mcp.openapi.convert import convert_openapi_to_mcp_tools
 
 from awm_gym.catalog import list_scenarios, load_scenario
 from awm_gym.host import ToolCallError, ToolCatalog, render_response
+from awm_gym.host.tools import request_target
 
 
 def _openapi(scenario, tmp_path: Path) -> dict:
@@ -114,3 +115,28 @@ def test_openai_schemas_are_fresh_copies(shop_tools: ToolCatalog) -> None:
     first[0]["function"]["parameters"]["properties"].clear()
     assert second[0]["function"]["parameters"]["properties"]
     assert first[0]["type"] == "function" and first[0]["function"]["name"] == "list_products"
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/pets/3", {}),
+        ("/pets/3", {"limit": 5, "active": True, "off": False, "none": None, "ratio": 0.5, "tiny": 1e-07}),
+        ("/items", {"name": "plain-text_ok.~"}),
+        ("/items", {"name": "with space"}),
+        ("/items", {"name": "Café"}),
+        ("/items", {"tags": ["a", "b"]}),
+        ("/items/a b", {}),
+        ("/items/Müller", {"q": "x"}),
+        ("/items/50%", {}),
+        ("items/7", {"q": "a&b=c"}),
+        ("/items//7", {"": ""}),
+    ],
+)
+def test_request_target_matches_httpx(path: str, query: dict) -> None:
+    """The fast path builds exactly the target fastapi-mcp's httpx client would send."""
+    import httpx
+
+    base = httpx.URL("http://apiserver/")
+    expected = base.copy_with(raw_path=b"/" + httpx.URL(path).raw_path.lstrip(b"/")).copy_merge_params(query)
+    assert request_target(path, query) == expected.raw_path.decode("ascii")
