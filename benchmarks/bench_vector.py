@@ -42,6 +42,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
+from machine import conditions, cpu_times  # noqa: E402 - benchmarks/machine.py, beside this script
+
 import awm_gym  # noqa: E402
 from awm_gym.envs import AWMEnv  # noqa: E402
 from awm_gym.vector import AWMVectorEnv, RolloutDriver  # noqa: E402
@@ -373,6 +375,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     load_at_start = os.getloadavg()
+    cpu_at_start = cpu_times()
     log: list[str] = []
     rows: list[Throughput] = []
     for n in args.ns:
@@ -397,6 +400,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "platform": platform.platform(),
             "loadavg_at_start": [round(x, 2) for x in load_at_start],
             "loadavg_at_end": [round(x, 2) for x in load_at_end],
+            "during_run": conditions(cpu_at_start),
         },
         "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "throughput": [row.row() for row in rows],
