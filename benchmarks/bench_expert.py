@@ -239,6 +239,9 @@ def main(argv: list[str] | None = None) -> int:
         policy = LLMEndpoint(server.base_url, "student")
         expert = OpenAIExpert(server.base_url, "expert")
         mode = f"offline synthetic student (noise {args.noise}) and reference-solution expert"
+    for scenario in args.scenarios:  # start each scenario's server zygote once, so neither condition pays for it
+        with gym.make(awm_gym.env_id(scenario)) as warm:
+            warm.reset(seed=0)
     try:
         conditions = {
             "baseline": run_condition("baseline", args, policy, None),
