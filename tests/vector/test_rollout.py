@@ -14,6 +14,7 @@ from typing import Any
 
 import gymnasium as gym
 import pytest
+from helpers import wait_gone
 
 from awm_gym.catalog import load_reference_solutions
 from awm_gym.errors import ConfigurationError
@@ -33,7 +34,7 @@ def server_pids(envs: AWMVectorEnv) -> list[int]:
 
 
 def assert_gone(pids: list[int]) -> None:
-    alive = [pid for pid in pids if os.path.exists(f"/proc/{pid}")]
+    alive = wait_gone(pids)  # a killed process may take a moment to leave /proc
     assert not alive, f"server processes still running: {alive}"
 
 

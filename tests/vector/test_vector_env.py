@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
 from collections import deque
@@ -16,6 +15,7 @@ import pytest
 from gymnasium.error import AlreadyPendingCallError, ClosedEnvironmentError, NoAsyncCallError, ResetNeeded
 from gymnasium.utils.env_checker import data_equivalence
 from gymnasium.vector import AutoresetMode
+from helpers import wait_gone
 
 import awm_gym
 import awm_gym.vector
@@ -40,7 +40,7 @@ def server_pids(envs: AWMVectorEnv) -> list[int]:
 
 
 def assert_gone(pids: list[int]) -> None:
-    alive = [pid for pid in pids if os.path.exists(f"/proc/{pid}")]
+    alive = wait_gone(pids)  # a killed process may take a moment to leave /proc
     assert not alive, f"server processes still running: {alive}"
 
 

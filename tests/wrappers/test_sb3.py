@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import warnings
 from collections.abc import Iterator
@@ -11,6 +10,7 @@ from collections.abc import Iterator
 import gymnasium as gym
 import numpy as np
 import pytest
+from helpers import wait_gone
 
 import awm_gym  # noqa: F401  (registers the scenarios)
 from awm_gym.catalog import load_reference_solutions
@@ -38,7 +38,7 @@ def env() -> Iterator[SB3Spaces]:
     yield env
     pid = env.unwrapped.host.server_pid
     env.close()
-    assert pid is None or not os.path.exists(f"/proc/{pid}")
+    assert wait_gone([pid]) == []
 
 
 class TestSpaces:
@@ -130,4 +130,4 @@ class TestStableBaselines3:
             pids = [env.unwrapped.host.server_pid for env in venv.envs]
         finally:
             venv.close()
-        assert not [pid for pid in pids if pid and os.path.exists(f"/proc/{pid}")]
+        assert wait_gone(pids) == []
