@@ -14,9 +14,10 @@ Heavy parts (the env, wrappers, vector env, LLM clients) load on first use.
 from __future__ import annotations
 
 import os
-from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from awm_gym._lazy import lazy_exports
 
 # Errors
 from awm_gym.errors import (
@@ -116,13 +117,8 @@ def download(**kwargs: Any) -> Path:
     return path
 
 
-_LAZY = {"AWMEnv": "awm_gym.envs", "AWMVectorEnv": "awm_gym.vector"}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'awm_gym' has no attribute {name!r}")
+# The env and the vector env load on first use (they import Gymnasium's heavier parts and the host layer).
+__getattr__, _ = lazy_exports(__name__, {"AWMEnv": "awm_gym.envs", "AWMVectorEnv": "awm_gym.vector"})
 
 
 # Child processes (scenario servers, the verifier worker) import this package but need no registry.

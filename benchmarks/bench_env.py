@@ -219,16 +219,12 @@ READY_SCRIPT = textwrap.dedent(
     with ThreadPoolExecutor(min(n, 16)) as pool:
         list(pool.map(lambda env: env.reset(seed=0), envs))
     ready = time.perf_counter() - start
-    def uss(pid):
-        total = 0
-        for line in open(f"/proc/{pid}/smaps_rollup"):
-            if line.startswith(("Private_Clean", "Private_Dirty")):
-                total += int(line.split()[1])
-        return total / 1024
+    sys.path.insert(0, sys.argv[3])
+    from bench_env import uss_mib  # after the timing: it imports more than the env needs
     with ThreadPoolExecutor(min(n, 16)) as pool:  # some work, so pages the servers touch are counted
         list(pool.map(lambda env: [env.step('{"name": "list_veterinarians", "arguments": {}}') for _ in range(5)], envs))
-    servers = [uss(env.host.server_pid) for env in envs]
-    zygote = uss(envs[0].host.zygote_pid)
+    servers = [uss_mib(env.host.server_pid) for env in envs]
+    zygote = uss_mib(envs[0].host.zygote_pid)
     steps = max(20, 800 // n)  # about 800 steps per row, each env warm
     t = time.perf_counter()
     with ThreadPoolExecutor(n) as pool:
@@ -254,16 +250,11 @@ BASELINE_READY_SCRIPT = textwrap.dedent(
         with ThreadPoolExecutor(n) as pool:
             list(pool.map(lambda env: env.reset(), envs))
         ready = time.perf_counter() - start
-        def uss(pid):
-            total = 0
-            for line in open(f"/proc/{pid}/smaps_rollup"):
-                if line.startswith(("Private_Clean", "Private_Dirty")):
-                    total += int(line.split()[1])
-            return total / 1024
+        from bench_env import uss_mib
         for env in envs:
             for _ in range(5):
                 env.call('{"name": "list_veterinarians", "arguments": {}}')
-        servers = [uss(env.process.pid) for env in envs]
+        servers = [uss_mib(env.process.pid) for env in envs]
         retries = sum(env.retries for env in envs)
     finally:
         for env in envs:
@@ -410,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
     # --- ready from cold and scaling, each in a fresh process ---------------------------------------------
     scaling = []
     for n in scales:
-        row = {"n": n, "awm_gym": _run_json(["-c", READY_SCRIPT, str(n), SCENARIO])}
+        row = {"n": n, "awm_gym": _run_json(["-c", READY_SCRIPT, str(n), SCENARIO, str(ROOT / "benchmarks")])}
         row["baseline"] = _run_json(["-c", BASELINE_READY_SCRIPT, str(n), SCENARIO, str(ROOT / "benchmarks")])
         scaling.append(row)
         print(

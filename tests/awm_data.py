@@ -389,6 +389,14 @@ def _verifier_records(scenario: str, tasks: list[str], codes: list[str | None]) 
     ]
 
 
+def _write_files(directory: Path, files: dict[str, list[dict[str, Any]]]) -> Path:
+    for name, records in files.items():
+        with open(directory / f"{name}.jsonl", "w", encoding="utf-8") as handle:
+            for record in records:
+                handle.write(json.dumps(record) + "\n")
+    return directory
+
+
 def write_release(directory: Path) -> Path:
     """Write the two scenarios as the eight AgentWorldModel-1K jsonl files; returns ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -447,11 +455,7 @@ def write_release(directory: Path) -> Path:
         "gen_verifier": sql_records,
         "gen_verifier.pure_code": code_records,
     }
-    for name, records in files.items():
-        with open(directory / f"{name}.jsonl", "w", encoding="utf-8") as handle:
-            for record in records:
-                handle.write(json.dumps(record) + "\n")
-    return directory
+    return _write_files(directory, files)
 
 
 def write_broken_release(directory: Path) -> Path:
@@ -514,8 +518,4 @@ def write_broken_release(directory: Path) -> Path:
             if not (n == "broken_verify_2" and i == 1)
         ],
     }
-    for name, records in files.items():
-        with open(directory / f"{name}.jsonl", "w", encoding="utf-8") as handle:
-            for record in records:
-                handle.write(json.dumps(record) + "\n")
-    return directory
+    return _write_files(directory, files)

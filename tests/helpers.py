@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 
 def pid_alive(pid: int | None) -> bool:
@@ -40,3 +41,16 @@ def wait_gone(pids: list[int | None], timeout: float = 2.0) -> list[int]:
         if not alive or time.monotonic() > deadline:
             return alive
         time.sleep(0.02)
+
+
+def server_pids(envs: Any) -> list[int]:
+    """Pids of the scenario servers of a vector env's sub-environments (each must have one)."""
+    pids = [env.unwrapped.host.server_pid for env in envs.envs]
+    assert all(pids), "every sub-environment should have a running server"
+    return pids
+
+
+def assert_gone(pids: list[int | None]) -> None:
+    """Fail unless every process in ``pids`` is gone (within the time the kernel needs to reap it)."""
+    alive = wait_gone(pids)
+    assert not alive, f"server processes still running: {alive}"

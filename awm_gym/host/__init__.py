@@ -5,8 +5,9 @@ Data flows one way: :mod:`awm_gym.catalog` -> this package -> :mod:`awm_gym.envs
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from awm_gym._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from awm_gym.host.database import BuildReport, StatementFailure, build_template, restore_database, snapshot_database
@@ -53,11 +54,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

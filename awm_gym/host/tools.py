@@ -271,6 +271,10 @@ def _resolve_refs(part: Any, document: Mapping[str, Any], seen: frozenset[str]) 
     return {key: _resolve_refs(value, document, seen) for key, value in part.items()}
 
 
+def _own_type(schema: Mapping[str, Any]) -> str:
+    return schema.get("type", "string")
+
+
 def _first_type(schema: Mapping[str, Any]) -> str:
     if "anyOf" in schema:
         types = [s.get("type") for s in schema["anyOf"] if isinstance(s, Mapping) and s.get("type")]
@@ -377,24 +381,12 @@ def _tool_from_operation(path: str, method: str, operation: Mapping[str, Any]) -
         if is_required:
             required.append(param_name)
 
-    for param in parameters:
-        if param.get("in") == "path":
-            add(
-                param["name"],
-                param.get("schema", {}),
-                param.get("description", ""),
-                param.get("required", True),
-                lambda s: s.get("type", "string"),
-            )
-    for param in parameters:
-        if param.get("in") == "query":
-            add(
-                param["name"],
-                param.get("schema", {}),
-                param.get("description", ""),
-                param.get("required", False),
-                _first_type,
-            )
+    # Path parameters first (required unless they say otherwise), then query parameters (optional by default).
+    for where, required_by_default, type_of in (("path", True, _own_type), ("query", False, _first_type)):
+        for param in parameters:
+            if param.get("in") == where:
+                is_required = param.get("required", required_by_default)
+                add(param["name"], param.get("schema", {}), param.get("description", ""), is_required, type_of)
     content = operation.get("requestBody", {}).get("content", {})
     if content:
         body_schema = next(iter(content.values())).get("schema", {})

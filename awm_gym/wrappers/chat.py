@@ -31,6 +31,7 @@ from awm_gym.envs.awm_env import AWMEnv
 from awm_gym.envs.prompts import SYSTEM_PROMPT, tools_json
 from awm_gym.envs.spaces import UnicodeText
 from awm_gym.errors import ConfigurationError
+from awm_gym.wrappers._stack import has_layer
 
 __all__ = [
     "NOT_EXECUTED",
@@ -314,11 +315,8 @@ class ChatMessages(gym.Wrapper, gym.utils.RecordConstructorArgs):
             raise ConfigurationError(
                 f"ChatMessages needs an AWMEnv at the bottom of its stack, got {type(env.unwrapped).__name__}"
             )
-        layer = env
-        while isinstance(layer, gym.Wrapper):
-            if isinstance(layer, ChatMessages):
-                raise ConfigurationError("ChatMessages is already in this stack; wrap the env with it once")
-            layer = layer.env
+        if has_layer(env, ChatMessages):
+            raise ConfigurationError("ChatMessages is already in this stack; wrap the env with it once")
         ChatTranscript(system_prompt=system_prompt, tool_response_role=tool_response_role)  # validates the options
         self.system_prompt = system_prompt
         self.tool_response_role = tool_response_role

@@ -28,6 +28,7 @@ from awm_gym.envs.awm_env import AWMEnv
 from awm_gym.envs.prompts import describe_tools, render_catalog
 from awm_gym.errors import ConfigurationError, LLMError
 from awm_gym.llm import LLMEndpoint, chat
+from awm_gym.wrappers._stack import has_layer, layers
 
 __all__ = [
     "ASK_EXPERT",
@@ -321,12 +322,7 @@ def pass_virtual_step(env: gym.Env, action: Any, result: Step) -> Step:
     Returns:
         The step result as it comes out of the outermost handler.
     """
-    handlers = []
-    layer = env
-    while isinstance(layer, gym.Wrapper):
-        if callable(getattr(type(layer), "virtual_step", None)):
-            handlers.append(layer)
-        layer = layer.env
+    handlers = [layer for layer in layers(env) if callable(getattr(type(layer), "virtual_step", None))]
     for handler in reversed(handlers):
         result = handler.virtual_step(action, *result)
     return result
@@ -655,13 +651,10 @@ def _check_stack(env: gym.Env) -> None:
             f"ExpertAdvice needs an AWMEnv at the bottom of its stack (it reads the task, tools and trajectory), "
             f"got {type(env.unwrapped).__name__}"
         )
-    layer = env
-    while isinstance(layer, gym.Wrapper):
-        if isinstance(layer, ExpertAdvice):
-            raise ConfigurationError("ExpertAdvice is already in this stack; wrap the env with it once")
-        if isinstance(layer, ChatMessages):
-            raise ConfigurationError(
-                "ExpertAdvice must sit below ChatMessages (it reads and writes text actions and observations): "
-                "build ChatMessages(ExpertAdvice(env, expert))"
-            )
-        layer = layer.env
+    if has_layer(env, ExpertAdvice):
+        raise ConfigurationError("ExpertAdvice is already in this stack; wrap the env with it once")
+    if has_layer(env, ChatMessages):
+        raise ConfigurationError(
+            "ExpertAdvice must sit below ChatMessages (it reads and writes text actions and observations): "
+            "build ChatMessages(ExpertAdvice(env, expert))"
+        )

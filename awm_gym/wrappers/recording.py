@@ -47,6 +47,7 @@ import gymnasium as gym
 
 from awm_gym.envs.actions import FinalAnswer, parse_action
 from awm_gym.errors import DataFormatError
+from awm_gym.wrappers._stack import has_layer
 from awm_gym.wrappers.chat import ChatTranscript
 from awm_gym.wrappers.expert_advice import ExpertAdvice
 
@@ -402,15 +403,6 @@ class ReplayResult:
         return not self.mismatches and self.verdict_matches
 
 
-def _has_expert_advice(env: gym.Env) -> bool:
-    layer = env
-    while isinstance(layer, gym.Wrapper):
-        if isinstance(layer, ExpertAdvice):
-            return True
-        layer = layer.env
-    return False
-
-
 def replay(
     record: Mapping[str, Any],
     env: gym.Env,
@@ -441,7 +433,7 @@ def replay(
     Returns:
         The comparison.
     """
-    has_expert = _has_expert_advice(env)
+    has_expert = has_layer(env, ExpertAdvice)
     skip = (not has_expert) if skip_expert_calls is None else skip_expert_calls
     options = dict(record.get("options") or {})
     options["task_idx"] = record["task_idx"]

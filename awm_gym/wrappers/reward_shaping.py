@@ -11,6 +11,7 @@ from typing import Any, SupportsFloat
 import gymnasium as gym
 
 from awm_gym.errors import ConfigurationError
+from awm_gym.wrappers._stack import has_layer
 
 __all__ = ["FORMAT_ERRORS", "SHAPING_PRESETS", "RewardShaping", "ShapingTerms"]
 
@@ -107,13 +108,10 @@ class RewardShaping(gym.Wrapper, gym.utils.RecordConstructorArgs):
             self, preset=preset, step=step, format_error=format_error, solo=solo, recovery=recovery, blind=blind
         )
         gym.Wrapper.__init__(self, env)
-        layer = env
-        while isinstance(layer, gym.Wrapper):
-            if isinstance(layer, RewardShaping):
-                raise ConfigurationError(
-                    "RewardShaping is already in this stack; shaping twice would shape the shaped reward"
-                )
-            layer = layer.env
+        if has_layer(env, RewardShaping):
+            raise ConfigurationError(
+                "RewardShaping is already in this stack; shaping twice would shape the shaped reward"
+            )
         terms = ShapingTerms()
         if preset is not None:
             if preset not in SHAPING_PRESETS:

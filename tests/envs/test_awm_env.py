@@ -21,6 +21,13 @@ from awm_gym.testing import FakeOpenAIServer
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _python(code: str) -> str:
+    """Run ``code`` in a fresh interpreter; its stripped stdout."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env, check=True)
+    return out.stdout.strip()
+
+
 @pytest.fixture(scope="module")
 def env():
     env = gym.make("AWM/awmgym_pet_clinic-v0", max_steps=5)
@@ -49,28 +56,12 @@ class TestMakeAndRegistry:
             "print(info['scenario'])\n"
             "env.close()\n"
         )
-        out = subprocess.run(
-            [sys.executable, "-c", code],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env=dict(os.environ, PYTHONPATH=str(ROOT)),
-            check=True,
-        )
-        assert out.stdout.strip() == "awmgym_library_loans"
+        assert _python(code) == "awmgym_library_loans"
 
     def test_import_loads_no_web_stack(self) -> None:
         """import awm_gym stays light: no FastAPI, uvicorn, httpx, openai, SQLAlchemy or torch."""
         code = "import sys, awm_gym; print(sorted(m for m in ('fastapi', 'uvicorn', 'httpx', 'openai', 'sqlalchemy', 'torch') if m in sys.modules))"
-        out = subprocess.run(
-            [sys.executable, "-c", code],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env=dict(os.environ, PYTHONPATH=str(ROOT)),
-            check=True,
-        )
-        assert out.stdout.strip() == "[]"
+        assert _python(code) == "[]"
 
     def test_unknown_scenario_id(self) -> None:
         """A scenario that is not present cannot be made and the error says where scenarios come from."""

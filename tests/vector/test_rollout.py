@@ -14,7 +14,7 @@ from typing import Any
 
 import gymnasium as gym
 import pytest
-from helpers import wait_gone
+from helpers import assert_gone, server_pids
 
 from awm_gym.catalog import load_reference_solutions
 from awm_gym.errors import ConfigurationError
@@ -25,17 +25,6 @@ from awm_gym.vector import AWMVectorEnv, Episode, RolloutDriver, SubEnvWorkerErr
 CLINIC = "awmgym_pet_clinic"
 READ = json.dumps({"name": "list_veterinarians", "arguments": {}})
 ANSWER = "Done."
-
-
-def server_pids(envs: AWMVectorEnv) -> list[int]:
-    pids = [env.unwrapped.host.server_pid for env in envs.envs]
-    assert all(pids)
-    return pids
-
-
-def assert_gone(pids: list[int]) -> None:
-    alive = wait_gone(pids)  # a killed process may take a moment to leave /proc
-    assert not alive, f"server processes still running: {alive}"
 
 
 def turns(history: list[dict[str, Any]]) -> int:

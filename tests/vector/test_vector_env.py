@@ -15,7 +15,7 @@ import pytest
 from gymnasium.error import AlreadyPendingCallError, ClosedEnvironmentError, NoAsyncCallError, ResetNeeded
 from gymnasium.utils.env_checker import data_equivalence
 from gymnasium.vector import AutoresetMode
-from helpers import wait_gone
+from helpers import assert_gone, server_pids
 
 import awm_gym
 import awm_gym.vector
@@ -31,17 +31,6 @@ CLINIC_ID = "AWM/awmgym_pet_clinic-v0"
 READ = json.dumps({"name": "list_veterinarians", "arguments": {}})
 ANSWER = "I am done."
 LIST_TOOLS = json.dumps({"name": "list_tools", "arguments": {}})  # answered by the env, no server call
-
-
-def server_pids(envs: AWMVectorEnv) -> list[int]:
-    pids = [env.unwrapped.host.server_pid for env in envs.envs]
-    assert all(pids), "every sub-environment should have a running server"
-    return pids
-
-
-def assert_gone(pids: list[int]) -> None:
-    alive = wait_gone(pids)  # a killed process may take a moment to leave /proc
-    assert not alive, f"server processes still running: {alive}"
 
 
 @pytest.fixture(scope="module")

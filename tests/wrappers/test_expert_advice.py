@@ -10,6 +10,7 @@ from typing import Any
 import gymnasium as gym
 import pytest
 from gymnasium.error import ResetNeeded
+from wrapping import ask, call, mask_clock
 
 import awm_gym  # noqa: F401 - registers the scenarios
 from awm_gym.catalog.solutions import load_reference_solutions
@@ -30,21 +31,6 @@ MAX_STEPS = 8
 SOLUTION = load_reference_solutions()["awmgym_pet_clinic", 3].actions()  # cancels an appointment
 
 
-def ask(question: str = "What next?") -> str:
-    """An ask_expert call in AWM's <tool_call> format."""
-    return f"<tool_call>{json.dumps({'name': 'ask_expert', 'arguments': {'question': question}})}</tool_call>"
-
-
-def mask_clock(text: str) -> str:
-    """Hide the server's clock (a write stamps ``updated_at`` with the time of the call)."""
-    return re.sub(r'"updated_at": "[^"]*"', '"updated_at": "<now>"', text)
-
-
-def call(name: str, **arguments: Any) -> str:
-    """A tool call as JSON."""
-    return json.dumps({"name": name, "arguments": arguments})
-
-
 class ScriptedExpert:
     """An expert that answers from the question and remembers what it was asked."""
 
@@ -62,13 +48,6 @@ def base() -> Iterator[gym.Env]:
     env = gym.make(SCENARIO, max_steps=MAX_STEPS)
     yield env
     env.close()
-
-
-@pytest.fixture(autouse=True)
-def _restore_limit(base: gym.Env) -> Iterator[None]:
-    """A test may leave an episode open with the step limit lowered by ExpertAdvice."""
-    yield
-    base.unwrapped.max_steps = MAX_STEPS
 
 
 @pytest.fixture

@@ -2,50 +2,31 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import gymnasium as gym
 import pytest
+from wrapping import advise as expert
+from wrapping import ask as tagged_ask
+from wrapping import mask_clock, run
 
 import awm_gym  # noqa: F401 - registers the scenarios
 from awm_gym.catalog.solutions import load_reference_solutions
 from awm_gym.errors import DataFormatError, SubEnvClosedError
 from awm_gym.wrappers import ChatMessages, ExpertAdvice, RecordEpisodes, RewardShaping, read_episodes, replay
 
+ask = functools.partial(tagged_ask, tagged=False)  # the plain JSON form
+
 SCENARIO = "AWM/awmgym_pet_clinic-v0"
 SOLUTIONS = load_reference_solutions()
 READ_ONLY = SOLUTIONS["awmgym_pet_clinic", 1].actions()  # lists invoices
 WRITE = SOLUTIONS["awmgym_pet_clinic", 3].actions()  # cancels an appointment
-
-
-def ask(question: str = "What next?") -> str:
-    return json.dumps({"name": "ask_expert", "arguments": {"question": question}})
-
-
-def expert(question: str, context: Any) -> str:
-    return f"Advice on: {question}"
-
-
-def mask_clock(value: Any) -> Any:
-    """Hide the server's clock (a write stamps ``updated_at`` with the time of the call)."""
-    if isinstance(value, str):
-        return re.sub(r'"updated_at": "[^"]*"', '"updated_at": "<now>"', value)
-    if isinstance(value, list):
-        return [mask_clock(item) for item in value]
-    if isinstance(value, dict):
-        return {key: mask_clock(item) for key, item in value.items()}
-    return value
-
-
-def run(env: gym.Env, actions: list[Any], task_idx: int, seed: int | None = 0) -> list[tuple[Any, ...]]:
-    env.reset(seed=seed, options={"task_idx": task_idx})
-    return [env.step(action) for action in actions]
 
 
 @pytest.fixture(scope="module")

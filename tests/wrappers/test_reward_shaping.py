@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import json
+import functools
 import re
 from collections.abc import Iterator
-from typing import Any
 
 import gymnasium as gym
 import pytest
+from wrapping import advise as expert
+from wrapping import ask as tagged_ask
+from wrapping import call, run
 
 import awm_gym  # noqa: F401 - registers the scenarios
 from awm_gym.catalog.solutions import load_reference_solutions
@@ -17,24 +19,8 @@ from awm_gym.wrappers import SHAPING_PRESETS, ExpertAdvice, RewardShaping, Shapi
 
 SCENARIO = "AWM/awmgym_pet_clinic-v0"
 SOLUTION = load_reference_solutions()["awmgym_pet_clinic", 3].actions()
+ask = functools.partial(tagged_ask, tagged=False)  # the plain JSON form
 ZERO = dict.fromkeys(("step", "format_error", "solo", "recovery", "blind"), 0.0)
-
-
-def ask(question: str = "What next?") -> str:
-    return json.dumps({"name": "ask_expert", "arguments": {"question": question}})
-
-
-def call(name: str, **arguments: Any) -> str:
-    return json.dumps({"name": name, "arguments": arguments})
-
-
-def expert(question: str, context: Any) -> str:
-    return f"Advice on: {question}"
-
-
-def run(env: gym.Env, actions: list[str], task_idx: int = 3) -> list[tuple[Any, float, bool, bool, dict[str, Any]]]:
-    env.reset(seed=0, options={"task_idx": task_idx})
-    return [env.step(action) for action in actions]
 
 
 def terms(**values: float) -> dict[str, float]:

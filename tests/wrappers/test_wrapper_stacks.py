@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 import warnings
 from collections.abc import Callable, Iterator
@@ -15,6 +14,8 @@ import openai
 import pytest
 from gymnasium.utils.env_checker import check_env
 from helpers import pid_alive, wait_gone  # tests/helpers.py, on the path through tests/conftest.py
+from wrapping import advise as expert
+from wrapping import ask, mask_clock, run
 
 import awm_gym  # noqa: F401 - registers the scenarios
 from awm_gym.catalog.solutions import load_reference_solutions
@@ -34,25 +35,6 @@ MAX_STEPS = 10
 SOLUTION = load_reference_solutions()["awmgym_pet_clinic", 3]  # cancels Luna's appointment
 ZERO = dict.fromkeys(("step", "format_error", "solo", "recovery", "blind"), 0.0)
 SHAPING = {"preset": "expert_in_the_loop", "step": -0.01, "format_error": -0.1}
-
-
-def ask(question: str) -> str:
-    return f"<tool_call>{json.dumps({'name': 'ask_expert', 'arguments': {'question': question}})}</tool_call>"
-
-
-def expert(question: str, context: Any) -> str:
-    return f"Advice on: {question}"
-
-
-def mask_clock(value: Any) -> Any:
-    """Hide the server's clock (a write stamps ``updated_at`` with the time of the call)."""
-    if isinstance(value, str):
-        return re.sub(r'"updated_at": "[^"]*"', '"updated_at": "<now>"', value)
-    if isinstance(value, list):
-        return [mask_clock(item) for item in value]
-    if isinstance(value, dict):
-        return {key: mask_clock(item) for key, item in value.items()}
-    return value
 
 
 def expert_above(env: gym.Env, **options: Any) -> gym.Env:
@@ -83,11 +65,6 @@ SCRIPT_TERMS = [
 ]
 
 
-def run(env: gym.Env, actions: list[Any], task_idx: int = 3) -> list[tuple[Any, ...]]:
-    env.reset(seed=0, options={"task_idx": task_idx})
-    return [env.step(action) for action in actions]
-
-
 def comparable(step: tuple[Any, ...]) -> tuple[Any, ...]:
     """A step without the expert's wall-clock latency and the server's clock."""
     obs, reward, terminated, truncated, info = step
@@ -112,12 +89,6 @@ def base() -> Iterator[gym.Env]:
     env = gym.make(SCENARIO, max_steps=MAX_STEPS)
     yield env
     env.close()
-
-
-@pytest.fixture(autouse=True)
-def _restore_limit(base: gym.Env) -> Iterator[None]:
-    yield
-    base.unwrapped.max_steps = MAX_STEPS
 
 
 @pytest.fixture
