@@ -173,7 +173,7 @@ def run_condition(name: str, args: argparse.Namespace, policy: LLMEndpoint, expe
         "wall_s": wall,
         "episodes_per_s": len(episodes) / wall,
         "per_scenario": {s: statistics.mean(e["complete"] for e in episodes if e["scenario"] == s) for s in scenarios},
-        "record_file": str(record_path),
+        "record_file": str(record_path.relative_to(ROOT) if record_path.is_relative_to(ROOT) else record_path),
     }
 
 

@@ -138,6 +138,16 @@ class TestEpisode:
         assert truncated and not terminated and info["final_answer"] == "" and info["verifier"]["label"] == "others"
         assert obs.endswith("Episode finished: the step limit was reached. Verifier (code mode): others.")
 
+    def test_noop_pass_tasks_can_be_excluded_from_random_selection(self) -> None:
+        """exclude_noop_tasks never draws a task whose verifier passes on an untouched database."""
+        with AWMEnv("awmgym_workflow_automation", exclude_noop_tasks=True) as env:
+            assert env.noop_tasks() == frozenset({2})
+            drawn = {env.reset(seed=seed)[1]["task_idx"] for seed in range(40)}
+            assert 2 not in drawn and len(drawn) >= 6
+            assert env.reset(options={"task_idx": 2})[1]["task_idx"] == 2  # asking for it explicitly still works
+        with AWMEnv("awmgym_workflow_automation") as env:
+            assert 2 in {env.reset(seed=seed)[1]["task_idx"] for seed in range(40)}
+
     def test_reward_config(self, release_dir: Path) -> None:
         """reward_config maps labels to rewards; unlisted labels score 0."""
         with AWMEnv("tiny_shop_1", data_dir=release_dir, reward_config={"complete": 5.0, "others": -1.0}) as env:
