@@ -6,9 +6,9 @@
 - a server forked from the scenario's zygote (:mod:`awm_gym.host.zygote`), long-lived across episodes;
 - the episode database, a real SQLite file in a private directory, restored from the template with SQLite's
   backup API at every reset (the server keeps running and sees the restored data);
-- two ways to the same app: a private channel (the default: one frame per call, dispatched in-process by
-  the server, ~1 ms) and the server's real HTTP listener on a Unix socket (``transport="http"``, also
-  reachable from outside, e.g. ``curl --unix-socket <host.socket_path> http://x/docs``).
+- two ways to the same app: a private channel (the default: one frame each way, the server calling the app
+  in-process as fastapi-mcp does) and the server's real HTTP listener on a Unix socket (``transport="http"``,
+  also reachable from outside, e.g. ``curl --unix-socket <host.socket_path> http://x/docs``).
 
 A server that crashes or hangs (no answer within ``tool_timeout`` + a grace) is killed and reported as an
 error result; the next call or reset starts a fresh one over the same database file. Every process is
