@@ -125,7 +125,7 @@ class TestSandbox:
             f"sqlite3.connect(final_db_path).execute(\"ATTACH '{other}' AS x\")\nreturn {{'result': 'complete'}}"
         )
         attached = _verify(verifier, attach, workdir)
-        assert attached.label == "error" and "not authorized" in attached.details["error"]
+        assert attached.label == "error" and "too many attached databases" in attached.details["error"]
 
     def test_no_network(self, verifier: Verifier, workdir: Path) -> None:
         """A verifier cannot open a connection, even to loopback."""
