@@ -42,7 +42,7 @@ def test_tools_match_fastapi_mcp(name: str, release_dir: Path, tmp_path: Path) -
     assert [t.name for t in ours] == [t.name for t in reference]
     for tool, ref in zip(ours, reference, strict=True):
         assert tool.description == ref.description
-        assert dict(tool.input_schema) == ref.inputSchema
+        assert dict(tool.input_schema) == ref.input_schema
         assert (tool.method, tool.path) == (operations[ref.name]["method"], operations[ref.name]["path"])
 
 
