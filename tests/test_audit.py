@@ -8,9 +8,13 @@ from pathlib import Path
 import pytest
 from awm_data import write_broken_release
 
-from awm_gym.audit import audit_scenario
-from awm_gym.catalog import load_reference_solutions
+from awm_gym.audit import audit_scenario, format_table
+from awm_gym.catalog import load_reference_solutions, load_scenario
 from awm_gym.cli import main
+from awm_gym.envs import AWMEnv
+from awm_gym.host import build_template
+from awm_gym.verifier import find_reward_hacks, isolation_level
+from awm_gym.verifier.hacks import adversarial_answers
 
 
 def test_bundled_pack_passes_with_its_noop_pass_flagged(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -25,7 +29,30 @@ def test_bundled_pack_passes_with_its_noop_pass_flagged(tmp_path: Path, capsys: 
     )
     flagged = {(s["name"], t["task_idx"]) for s in report for t in s["tasks"] if t["noop_pass"]}
     assert flagged == {key for key, solution in load_reference_solutions().items() if solution.noop_pass}
-    assert "flagged as a no-op pass" in capsys.readouterr().out
+    hacks = {(s["name"], t["task_idx"]): t["reward_hacks"] for s in report for t in s["tasks"] if t["reward_hacks"]}
+    assert all("empty" in hacks[key] for key in flagged)  # a no-op pass accepts the empty answer too
+    # The three verifiers that took any answer containing the right number now refuse a list of numbers.
+    fixed = {("awmgym_pet_clinic", 1), ("awmgym_library_loans", 8), ("awmgym_workflow_automation", 3)}
+    assert not fixed & hacks.keys()
+    out = capsys.readouterr().out
+    assert "flagged as a no-op pass" in out
+    assert f"verifier isolation: {isolation_level().value}" in out
+
+
+def test_adversarial_answers_are_flagged_and_excluded(release_dir: Path) -> None:
+    """A verifier that accepts any answer containing its number is flagged (spam), listed, and never drawn."""
+    report = audit_scenario("tiny_shop_1", data_dir=release_dir)
+    assert [(t.task_idx, t.reward_hacks) for t in report.tasks if t.reward_hacks] == [(0, ["spam"])]
+    assert "task 0: flagged as a reward hack (complete for the spam answer" in format_table([report])
+    scenario = load_scenario("tiny_shop_1", release_dir)
+    template, _ = build_template(scenario)
+    assert find_reward_hacks(scenario, template) == frozenset({0})
+    # The answers themselves: empty, the task echoed, and thousands of numbers plus the database's strings.
+    spam = adversarial_answers(scenario.tasks[0], ["Kettle"])
+    assert spam["empty"] == "" and spam["echo"] == scenario.tasks[0]
+    assert len(spam["spam"].split(", ")) > 5000 and "Kettle" in spam["spam"]
+    with AWMEnv(scenario, exclude_noop_tasks=True) as env:
+        assert 0 not in {env.reset(seed=seed)[1]["task_idx"] for seed in range(30)}
 
 
 def test_broken_data_is_named_and_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,14 +14,16 @@ import json
 import os
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from awm_gym.catalog import Scenario
 from awm_gym.verifier.runner import VerifierConnection
 
-__all__ = ["cache_dir", "find_noop_passes"]
+__all__ = ["accepted_answers", "cache_dir", "cached", "find_noop_passes"]
 
-_memory: dict[str, frozenset[int]] = {}
+_memory: dict[str, Any] = {}
 _lock = threading.Lock()
 
 
@@ -41,44 +43,64 @@ def find_noop_passes(
     scenario: Scenario, initial_database: bytes, connection: VerifierConnection | None = None
 ) -> frozenset[int]:
     """Indices of the scenario's no-op-pass tasks (verifier errors do not count as passes)."""
-    key = _key(scenario)
+
+    def compute() -> list[int]:
+        accepted = accepted_answers(scenario, initial_database, lambda idx: {"empty": ""}, connection)
+        return sorted(accepted)
+
+    return cached("noop", scenario, compute, frozenset)
+
+
+def cached(kind: str, scenario: Scenario, compute: Callable[[], Any], convert: Callable[[Any], Any]) -> Any:
+    """``convert(compute())`` (``compute`` returns JSON), kept per process and on disk under ``cache_dir()/kind``.
+
+    The key is the scenario's content (data and verifier code), so an edited scenario is audited again.
+    """
+    key = f"{kind}/{_key(scenario)}"
     with _lock:
         if key in _memory:
             return _memory[key]
-    path = cache_dir() / "noop" / f"{key}.json"
+    path = cache_dir() / f"{key}.json"
     try:
-        found = frozenset(json.loads(path.read_text()))
+        value = convert(json.loads(path.read_text()))
     except (OSError, ValueError, TypeError):
-        found = _compute(scenario, initial_database, connection)
+        raw = compute()
+        value = convert(raw)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(sorted(found)))
+            path.write_text(json.dumps(raw))
         except OSError:  # a read-only home is fine: the process cache still holds it
             pass
     with _lock:
-        _memory[key] = found
-    return found
+        return _memory.setdefault(key, value)
 
 
-def _compute(scenario: Scenario, initial_database: bytes, connection: VerifierConnection | None) -> frozenset[int]:
+def accepted_answers(
+    scenario: Scenario,
+    initial_database: bytes,
+    answers: Callable[[int], dict[str, str]],
+    connection: VerifierConnection | None = None,
+) -> dict[int, list[str]]:
+    """Per task, the names of the ``answers(task_idx)`` its code verifier calls complete on an untouched database."""
     own = connection is None
     connection = connection or VerifierConnection()
-    found = set()
+    found: dict[int, list[str]] = {}
     try:
-        with tempfile.TemporaryDirectory(prefix="awm_gym-noop-") as workdir:
+        with tempfile.TemporaryDirectory(prefix="awm_gym-audit-") as workdir:
+            for name in ("initial.db", "final.db"):
+                Path(workdir, name).write_bytes(initial_database)
             for idx in range(len(scenario.tasks)):
                 record = scenario.verifier("code", idx)
                 if record is None or not record.usable or record.code is None:
                     continue
-                for name in ("initial.db", "final.db"):
-                    Path(workdir, name).write_bytes(initial_database)
-                outcome = connection.run(
-                    code=record.code, function=record.function_name, workdir=workdir, final_answer=""
-                )
-                value = outcome.get("value")
-                if outcome.get("status") == "ok" and isinstance(value, dict) and value.get("result") == "complete":
-                    found.add(idx)
+                for label, answer in answers(idx).items():
+                    outcome = connection.run(
+                        code=record.code, function=record.function_name, workdir=workdir, final_answer=answer
+                    )
+                    value = outcome.get("value")
+                    if outcome.get("status") == "ok" and isinstance(value, dict) and value.get("result") == "complete":
+                        found.setdefault(idx, []).append(label)
     finally:
         if own:
             connection.close()
-    return frozenset(found)
+    return found

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from awm_gym.catalog import VERIFIER_MODES, VerifierMode, VerifierRecord
-from awm_gym.errors import ConfigurationError, VerifierError
+from awm_gym.errors import ConfigurationError, IsolationUnavailableError, VerifierError
 from awm_gym.llm import LLMEndpoint
 from awm_gym.verifier.judge import judge
-from awm_gym.verifier.runner import VerifierConnection
+from awm_gym.verifier.runner import VerifierConnection, isolation_level
 
 __all__ = ["LABELS", "Verifier", "VerifierResult"]
 
@@ -39,6 +39,7 @@ class VerifierResult:
     result: dict[str, Any] = field(default_factory=dict)  # always a dict, so batched infos keep one type
     details: dict[str, Any] = field(default_factory=dict)
     elapsed_s: float = 0.0
+    isolation: str = ""  # the sandbox level the verifier code ran under (see awm_gym.verifier.sandbox)
 
     @property
     def complete(self) -> bool:
@@ -52,6 +53,7 @@ class VerifierResult:
             "label": self.label,
             "result": copy.deepcopy(self.result),
             "details": copy.deepcopy(self.details),
+            "isolation": self.isolation,
         }
 
 
@@ -63,6 +65,8 @@ class Verifier:
         timeout: Wall-clock seconds for the verifier code (CPU seconds are limited to the same).
         judge: The OpenAI-compatible endpoint of the sql-mode judge (required in sql mode).
         judge_temperature: Sampling temperature of the judge.
+        max_answer_length: Final answers longer than this are not verified (label ``others``, or ``incomplete``
+            in sql mode); ``None`` for no limit.
 
     Raises:
         ConfigurationError: Unknown mode, or sql mode without a judge.
@@ -75,6 +79,7 @@ class Verifier:
         timeout: float = 20.0,
         judge: LLMEndpoint | None = None,
         judge_temperature: float = 0.0,
+        max_answer_length: int | None = None,
     ) -> None:
         if mode not in VERIFIER_MODES:
             raise ConfigurationError(f"verifier_mode must be one of {VERIFIER_MODES}, got {mode!r}")
@@ -87,6 +92,7 @@ class Verifier:
         self.timeout = timeout
         self.judge = judge
         self.judge_temperature = judge_temperature
+        self.max_answer_length = max_answer_length
         self._connection = VerifierConnection()
 
     def run_code(self, record: VerifierRecord, workdir: str | os.PathLike[str], final_answer: str) -> dict[str, Any]:
@@ -112,13 +118,30 @@ class Verifier:
         """Judge the episode whose databases are ``workdir/initial.db`` and ``workdir/final.db``."""
         if record is None or not record.usable:
             return VerifierResult(
-                self.mode, "unverifiable", details={"error": "the data has no verifier code for this task"}
+                self.mode,
+                "unverifiable",
+                details={"error": "the data has no verifier code for this task"},
+                isolation=isolation_level().value,
+            )
+        if self.max_answer_length is not None and len(final_answer) > self.max_answer_length:
+            # Never shown to the verifier: a long enough answer can contain every value a lenient check looks for.
+            return VerifierResult(
+                self.mode,
+                "others" if self.mode == "code" else "incomplete",
+                details={
+                    "error": f"the final answer is {len(final_answer)} characters long; "
+                    f"max_answer_length is {self.max_answer_length}"
+                },
+                isolation=isolation_level().value,
             )
         try:
             outcome = self.run_code(record, workdir, final_answer)
+        except IsolationUnavailableError:
+            raise
         except VerifierError as exc:
-            return VerifierResult(self.mode, "error", details={"error": str(exc)})
+            return VerifierResult(self.mode, "error", details={"error": str(exc)}, isolation=isolation_level().value)
         elapsed = float(outcome.get("elapsed_s", 0.0))
+        isolation = str(outcome.get("isolation", ""))
         details: dict[str, Any] = {"function": record.function_name}
         if outcome.get("output"):
             details["output"] = outcome["output"]
@@ -126,14 +149,14 @@ class Verifier:
             details["error"] = outcome.get("error", "unknown failure")
             if outcome.get("traceback"):
                 details["traceback"] = outcome["traceback"]
-            return VerifierResult(self.mode, "error", details=details, elapsed_s=elapsed)
+            return VerifierResult(self.mode, "error", details=details, elapsed_s=elapsed, isolation=isolation)
         value = outcome.get("value")
         if not isinstance(value, dict):
             details["error"] = f"the verifier returned {type(value).__name__} {value!r:.200}, expected a dict"
-            return VerifierResult(self.mode, "error", details=details, elapsed_s=elapsed)
+            return VerifierResult(self.mode, "error", details=details, elapsed_s=elapsed, isolation=isolation)
         if self.mode == "code":
             label = "complete" if value.get("result") == "complete" else "others"
-            return VerifierResult("code", label, result=value, details=details, elapsed_s=elapsed)
+            return VerifierResult("code", label, result=value, details=details, elapsed_s=elapsed, isolation=isolation)
         assert self.judge is not None
         label, judged = judge(
             self.judge,
@@ -144,7 +167,9 @@ class Verifier:
             raw_response=record.raw_response,
             temperature=self.judge_temperature,
         )
-        return VerifierResult("sql", label, result=value, details={**details, **judged}, elapsed_s=elapsed)
+        return VerifierResult(
+            "sql", label, result=value, details={**details, **judged}, elapsed_s=elapsed, isolation=isolation
+        )
 
     def close(self) -> None:
         """Close this verifier's connection to the shared worker."""

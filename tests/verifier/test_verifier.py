@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import json
-import socket
+import os
 import sqlite3
+import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from awm_gym.catalog import VerifierRecord
-from awm_gym.errors import ConfigurationError
+from awm_gym.errors import ConfigurationError, IsolationUnavailableError
 from awm_gym.llm import LLMEndpoint
 from awm_gym.testing import ErrorReply, FakeOpenAIServer
-from awm_gym.verifier import Verifier
+from awm_gym.verifier import (
+    IsolationLevel,
+    Verifier,
+    VerifierConnection,
+    isolation_level,
+    prestart,
+    runner,
+    shutdown_worker,
+    worker_pid,
+)
 
 HEADER = "import sqlite3, os, json\n"
 
@@ -99,54 +110,95 @@ class TestCodeMode:
         assert result.label == "error" and "MemoryError" in result.details["error"]
 
 
-class TestSandbox:
-    def test_database_copies_are_the_only_writable_files(
-        self, verifier: Verifier, workdir: Path, tmp_path_factory
+class TestIsolation:
+    """The attack suite is tests/verifier/test_attacks.py; these are the level, the opt-in and the answer guard."""
+
+    def test_the_level_in_force_is_reported(self, verifier: Verifier, workdir: Path) -> None:
+        """Every verdict names the isolation it ran under; here, as root on Linux, the strongest one."""
+        level = isolation_level()
+        result = _verify(verifier, _record("return {'result': 'complete'}"), workdir)
+        assert result.isolation == result.to_info()["isolation"] == level.value
+        assert level in (IsolationLevel.NAMESPACES, IsolationLevel.SECCOMP)
+
+    def test_running_without_isolation_needs_an_opt_in_and_warns_once(
+        self, workdir: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        """Writing outside the job directory is refused and the file is not created."""
-        outside = tmp_path_factory.mktemp("outside") / "leak.txt"
-        result = _verify(
-            verifier, _record(f"open({str(outside)!r}, 'w').write('x')\nreturn {{'result': 'complete'}}"), workdir
-        )
-        assert result.label == "error" and "PermissionError" in result.details["error"]
-        assert not outside.exists()
+        """AWM_GYM_VERIFIER_ISOLATION=none runs unisolated with one warning; an unknown value is refused."""
+        monkeypatch.setattr(runner, "_warned_unisolated", False)
+        monkeypatch.setenv("AWM_GYM_VERIFIER_ISOLATION", "none")
+        shutdown_worker()
+        try:
+            verifier = Verifier("code", timeout=5.0)
+            with pytest.warns(RuntimeWarning, match="without kernel isolation"):
+                first = _verify(verifier, _record("return {'result': 'complete'}"), workdir)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                second = _verify(verifier, _record("return {'result': 'complete'}"), workdir)
+            verifier.close()
+            assert (first.label, first.isolation, second.isolation) == ("complete", "none", "none")
+            monkeypatch.setenv("AWM_GYM_VERIFIER_ISOLATION", "chroot")
+            shutdown_worker()
+            with pytest.raises(IsolationUnavailableError, match="must be one of"):
+                VerifierConnection().run(code="", function="f", workdir=workdir)
+        finally:
+            monkeypatch.delenv("AWM_GYM_VERIFIER_ISOLATION")
+            shutdown_worker()
 
-    def test_other_databases_cannot_be_opened_or_attached(
-        self, verifier: Verifier, workdir: Path, tmp_path_factory
-    ) -> None:
-        """sqlite3 may open the two copies only; ATTACH of another file is denied."""
-        other = tmp_path_factory.mktemp("other") / "env.db"
-        sqlite3.connect(other).execute("CREATE TABLE secret (x)")
-        opened = _verify(
-            verifier, _record(f"sqlite3.connect({str(other)!r})\nreturn {{'result': 'complete'}}"), workdir
-        )
-        assert opened.label == "error" and "not allowed" in opened.details["error"]
-        attach = _record(
-            f"sqlite3.connect(final_db_path).execute(\"ATTACH '{other}' AS x\")\nreturn {{'result': 'complete'}}"
-        )
-        attached = _verify(verifier, attach, workdir)
-        assert attached.label == "error" and "too many attached databases" in attached.details["error"]
+    def test_prestart_starts_the_worker_without_waiting(self) -> None:
+        """prestart() (which every env calls when built) leaves a running worker behind."""
+        shutdown_worker()
+        assert worker_pid() is None
+        prestart()
+        assert worker_pid() is not None
 
-    def test_no_network(self, verifier: Verifier, workdir: Path) -> None:
-        """A verifier cannot open a connection, even to loopback."""
-        with socket.socket() as listener:
-            listener.bind(("127.0.0.1", 0))
-            listener.listen()
-            listener.settimeout(0.5)
-            port = listener.getsockname()[1]
-            record = _record(
-                f"import socket\nsocket.create_connection(('127.0.0.1', {port}))\nreturn {{'result': 'complete'}}"
-            )
-            result = _verify(verifier, record, workdir)
-            with pytest.raises(TimeoutError):
-                listener.accept()
-        assert result.label == "error" and "socket" in result.details["error"]
+    def test_more_concurrent_verifications_than_ready_sandboxes(self, workdir: Path) -> None:
+        """Eight envs verifying at once each get their own sandbox and their own right answer."""
+        record = _record(
+            "v = sqlite3.connect(final_db_path).execute('SELECT v FROM t').fetchone()[0]\n"
+            "return {'result': 'complete', 'echo': final_answer, 'v': v}"
+        )
+        verifiers = [Verifier("code", timeout=20.0) for _ in range(8)]
+        try:
+            with ThreadPoolExecutor(8) as pool:
+                results = list(pool.map(lambda i: _verify(verifiers[i], record, workdir, f"env {i}"), range(8)))
+        finally:
+            for verifier in verifiers:
+                verifier.close()
+        assert [(r.label, r.result["echo"], r.result["v"]) for r in results] == [
+            ("complete", f"env {i}", 2) for i in range(8)
+        ]
 
-    def test_no_processes_or_signals(self, verifier: Verifier, workdir: Path) -> None:
-        """subprocess, os.system and os.kill are refused."""
-        for body in ("import subprocess\nsubprocess.run(['true'])", "os.system('true')", "os.kill(os.getppid(), 9)"):
-            result = _verify(verifier, _record(body + "\nreturn {'result': 'complete'}"), workdir)
-            assert result.label == "error" and "not allowed" in result.details["error"], body
+    def test_a_forked_child_gets_its_own_worker(self, verifier: Verifier, workdir: Path) -> None:
+        """A child forked after the parent verified (e.g. a vector env's worker) starts its own worker."""
+        record = _record("return {'result': 'complete', 'pid': os.getpid()}")
+        assert _verify(verifier, record, workdir).label == "complete"
+        parent_worker = worker_pid()
+        read, write = os.pipe()
+        child = os.fork()
+        if child == 0:  # pragma: no cover - runs in the child
+            try:
+                result = _verify(verifier, record, workdir)
+                os.write(write, json.dumps([result.label, worker_pid()]).encode())
+            finally:
+                os._exit(0)
+        os.close(write)
+        with os.fdopen(read) as handle:
+            label, child_worker = json.loads(handle.read())
+        os.waitpid(child, 0)
+        assert label == "complete" and child_worker not in (None, parent_worker)
+        assert worker_pid() == parent_worker and _verify(verifier, record, workdir).label == "complete"
+
+    def test_overlong_answers_are_not_verified(self, workdir: Path) -> None:
+        """max_answer_length: a longer answer is others without running the verifier; shorter ones run."""
+        verifier = Verifier("code", timeout=5.0, max_answer_length=50)
+        record = _record("return {'result': 'complete' if '2' in final_answer else 'others'}")
+        try:
+            long = _verify(verifier, record, workdir, " ".join(str(n) for n in range(100)))
+            short = _verify(verifier, record, workdir, "It is 2.")
+        finally:
+            verifier.close()
+        assert long.label == "others" and "max_answer_length is 50" in long.details["error"]
+        assert short.label == "complete"
 
 
 class TestSqlMode:
@@ -165,7 +217,7 @@ class TestSqlMode:
             server.enqueue("no json here")
             server.enqueue(json.dumps({"classification": "maybe"}))
             server.enqueue(*[ErrorReply(500, "judge down")] * 4)
-            verifier = Verifier("sql", judge=LLMEndpoint(server.base_url, "judge", max_retries=0))
+            verifier = Verifier("sql", judge=LLMEndpoint(base_url=server.base_url, model="judge", max_retries=0))
             labels = [_verify(verifier, record, workdir, "done").label for _ in range(5)]
             verifier.close()
             first = server.requests[0]["messages"][1]["content"]

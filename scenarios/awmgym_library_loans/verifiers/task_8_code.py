@@ -3,9 +3,12 @@
 # key_check: expected position computed from the initial DB (waiting holds on the same title_id ordered by placed_at, id)
 # key_check: explicit position claims in the answer (#N, position N, Nth, ordinal words) must equal the expected value
 # key_check: without explicit claims, the bare number must appear and the careless positions must not
+# key_check: the answer is specific: at most 30 distinct numbers and exactly one claimed position
 # key_check: holds table unchanged
 import re
 import sqlite3
+
+MAX_NUMBERS = 30  # a list of every position is not an answer
 
 ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
             "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10}
@@ -61,9 +64,11 @@ def verify_task_completion(initial_db_path: str, final_db_path: str, final_answe
     finally:
         conn.close()
 
+    if len(set(re.findall(r"\d+", answer))) > MAX_NUMBERS:
+        return {"result": "others", "reason": "answer lists too many numbers to state one position"}
     claims = _position_claims(answer)
     if claims:
-        if expected not in claims or (claims - {expected}) & {with_cancelled, with_all_editions}:
+        if claims != {expected}:
             return {"result": "others", "reason": f"position claims {sorted(claims)} do not match {expected}"}
     else:
         numbers = _bare_numbers(answer)
