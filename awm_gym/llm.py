@@ -20,7 +20,7 @@ import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -29,21 +29,27 @@ from awm_gym.errors import ConfigurationError, LLMError
 if TYPE_CHECKING:
     import openai
 
-__all__ = ["ChatReply", "LLMEndpoint", "OpenAIPolicy", "chat"]
+__all__ = ["VLLM_TOKEN_FIELDS", "ChatReply", "LLMEndpoint", "OpenAIPolicy", "PolicyAction", "chat"]
 
 _AZURE_HOST_SUFFIXES = (".openai.azure.com", ".cognitiveservices.azure.com")
 _AZURE_PATH = "/openai/v1"
 _MAX_BATCH_WORKERS = 32
+_TOKEN_ID_PREFIX = "token_id:"  # how vLLM spells tokens with return_tokens_as_token_ids
+
+VLLM_TOKEN_FIELDS: dict[str, Any] = {"return_token_ids": True, "return_tokens_as_token_ids": True}
+"""vLLM's request fields for token ids (``OpenAIPolicy(token_level=True)`` sends them with ``logprobs``)."""
 # One lock for every endpoint: clients are built rarely, and only once per endpoint.
 _client_lock = threading.Lock()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LLMEndpoint:
     """An OpenAI-compatible chat endpoint.
 
     Azure hosts (``*.openai.azure.com``, ``*.cognitiveservices.azure.com``) get
     ``/openai/v1`` appended to ``base_url`` when it is missing, as AWM's own code does.
+    Every field is keyword-only, as are the endpoint arguments of :class:`OpenAIPolicy`
+    and :class:`~awm_gym.wrappers.OpenAIExpert`.
 
     Attributes:
         base_url: The API base URL, e.g. ``http://localhost:8000/v1``.
@@ -55,7 +61,7 @@ class LLMEndpoint:
             ``retry-after``).
 
     Example:
-        >>> LLMEndpoint("https://res.openai.azure.com", "gpt-4.1").base_url
+        >>> LLMEndpoint(base_url="https://res.openai.azure.com", model="gpt-4.1").base_url
         'https://res.openai.azure.com/openai/v1'
 
     """
@@ -76,38 +82,52 @@ class LLMEndpoint:
         object.__setattr__(self, "base_url", url)
 
     @classmethod
-    def from_env(cls, prefix: str) -> LLMEndpoint:
+    def from_env(
+        cls,
+        prefix: str,
+        *,
+        base_url: str | None = None,
+        model: str | None = None,
+        api_key: str | None = None,
+    ) -> LLMEndpoint:
         """Build an endpoint from ``<PREFIX>_BASE_URL``, ``_MODEL`` and ``_API_KEY``.
 
-        ``<PREFIX>_API_KEY`` is optional (default ``"EMPTY"``): local servers ignore it.
+        The one place awm-gym reads an endpoint from the environment (the env's sql-mode
+        judge uses the prefix ``AWM_JUDGE``). A value passed as an argument wins over its
+        variable. ``<PREFIX>_API_KEY`` is optional (default ``"EMPTY"``): local servers
+        ignore it.
 
         Args:
-            prefix: The variable prefix, e.g. ``"JUDGE"``.
+            prefix: The variable prefix, e.g. ``"AWM_JUDGE"``.
+            base_url: The base URL, instead of ``<PREFIX>_BASE_URL``.
+            model: The model name, instead of ``<PREFIX>_MODEL``.
+            api_key: The API key, instead of ``<PREFIX>_API_KEY``.
 
         Returns:
             The endpoint.
 
         Raises:
-            ConfigurationError: If ``<PREFIX>_BASE_URL`` or ``<PREFIX>_MODEL`` is unset
-                or empty.
+            ConfigurationError: If neither the argument nor the variable gives a base
+                URL, or a model.
 
         Example:
-            >>> # with JUDGE_BASE_URL and JUDGE_MODEL=gpt-4.1 set:
-            >>> LLMEndpoint.from_env("JUDGE").model  # doctest: +SKIP
+            >>> # with AWM_JUDGE_BASE_URL and AWM_JUDGE_MODEL=gpt-4.1 set:
+            >>> LLMEndpoint.from_env("AWM_JUDGE").model  # doctest: +SKIP
             'gpt-4.1'
 
         """
         url_var, model_var = f"{prefix}_BASE_URL", f"{prefix}_MODEL"
-        values = {var: os.environ.get(var, "") for var in (url_var, model_var)}
-        missing = [var for var, value in values.items() if not value]
+        base_url = base_url or os.environ.get(url_var, "")
+        model = model or os.environ.get(model_var, "")
+        missing = [var for var, value in ((url_var, base_url), (model_var, model)) if not value]
         if missing:
             raise ConfigurationError(
                 f"missing environment variable(s) {', '.join(missing)}: set them to "
                 "the base URL and model name of an OpenAI-compatible endpoint "
                 f"({prefix}_API_KEY is optional)"
             )
-        api_key = os.environ.get(f"{prefix}_API_KEY") or "EMPTY"
-        return cls(values[url_var], values[model_var], api_key=api_key)
+        api_key = api_key or os.environ.get(f"{prefix}_API_KEY") or "EMPTY"
+        return cls(base_url=base_url, model=model, api_key=api_key)
 
     def client(self) -> openai.OpenAI:
         """Return this endpoint's ``openai.OpenAI`` client, created once (thread-safe).
@@ -150,6 +170,13 @@ class ChatReply:
         tool_calls: ``{"id", "name", "arguments"}`` dicts; ``arguments`` is parsed to
             a dict when it is a JSON object, else kept as the raw string.
         latency_s: Wall-clock seconds of the call, retries included.
+        messages: The messages sent (a shallow copy).
+        choice: The raw choice, as a dict (vLLM's extra fields included).
+        prompt_token_ids: The prompt's token ids (vLLM's ``return_token_ids``).
+        token_ids: The completion's token ids (vLLM's ``return_token_ids``, or read from the
+            ``token_id:<id>`` tokens of ``return_tokens_as_token_ids``).
+        tokens: The completion's tokens (with ``logprobs=True``).
+        logprobs: The completion's per-token logprobs (with ``logprobs=True``).
 
     Example:
         >>> ChatReply("4", tool_calls=[], latency_s=0.4)
@@ -160,6 +187,34 @@ class ChatReply:
     content: str | None
     tool_calls: list[dict[str, Any]]
     latency_s: float
+    # What on-policy training needs (``None`` when the server did not return it); left out of the repr.
+    messages: list[dict[str, Any]] | None = field(default=None, repr=False)
+    choice: dict[str, Any] | None = field(default=None, repr=False)
+    prompt_token_ids: list[int] | None = field(default=None, repr=False)
+    token_ids: list[int] | None = field(default=None, repr=False)
+    tokens: list[str] | None = field(default=None, repr=False)
+    logprobs: list[float] | None = field(default=None, repr=False)
+
+    @property
+    def assistant_message(self) -> dict[str, Any]:
+        """The reply as an OpenAI assistant message (content, and the tool calls with their raw arguments)."""
+        message: dict[str, Any] = {"role": "assistant", "content": self.content}
+        raw = ((self.choice or {}).get("message") or {}).get("tool_calls") or []
+        if raw:
+            message["tool_calls"] = [
+                {"id": call.get("id"), "type": "function", "function": dict(call.get("function") or {})}
+                for call in raw
+            ]
+        elif self.tool_calls:
+            message["tool_calls"] = [
+                {
+                    "id": call["id"],
+                    "type": "function",
+                    "function": {"name": call["name"], "arguments": _arguments_json(call["arguments"])},
+                }
+                for call in self.tool_calls
+            ]
+        return message
 
 
 def chat(
@@ -212,7 +267,8 @@ def chat(
     latency_s = time.perf_counter() - start
     if not completion.choices:
         raise LLMError(f"chat completion with {where} returned no choice")
-    message = completion.choices[0].message
+    choice = completion.choices[0]
+    message = choice.message
     tool_calls = [
         {
             "id": call.id,
@@ -222,7 +278,26 @@ def chat(
         for call in message.tool_calls or []
         if call.type == "function"
     ]
-    return ChatReply(message.content, tool_calls, latency_s)
+    entries = (choice.logprobs.content or []) if choice.logprobs is not None else []
+    tokens = [entry.token for entry in entries] if choice.logprobs is not None else None
+    token_ids = (choice.model_extra or {}).get("token_ids")
+    if token_ids is None and tokens and all(token.startswith(_TOKEN_ID_PREFIX) for token in tokens):
+        token_ids = [int(token[len(_TOKEN_ID_PREFIX) :]) for token in tokens]
+    return ChatReply(
+        message.content,
+        tool_calls,
+        latency_s,
+        messages=list(messages),
+        choice=choice.model_dump(),
+        prompt_token_ids=(completion.model_extra or {}).get("prompt_token_ids"),
+        token_ids=token_ids,
+        tokens=tokens,
+        logprobs=[entry.logprob for entry in entries] if tokens is not None else None,
+    )
+
+
+def _arguments_json(arguments: Any) -> str:
+    return arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
 
 
 def _parse_arguments(arguments: str) -> dict[str, Any] | str:
@@ -233,6 +308,31 @@ def _parse_arguments(arguments: str) -> dict[str, Any] | str:
     return parsed if isinstance(parsed, dict) else arguments
 
 
+class PolicyAction(str):
+    """An action string that carries the reply it came from.
+
+    The env steps it as the plain string it is; the rollout driver keeps ``reply`` on the step
+    (``Transition.reply``), for :meth:`~awm_gym.vector.Episode.training_record`.
+
+    Example:
+        >>> action = PolicyAction("Done.", reply=None)
+        >>> action == "Done.", isinstance(action, str), action.reply
+        (True, True, None)
+    """
+
+    reply: ChatReply | None
+
+    def __new__(cls, text: str, reply: ChatReply | None = None) -> PolicyAction:
+        """Make the action ``text`` carrying ``reply``."""
+        action = super().__new__(cls, text)
+        action.reply = reply
+        return action
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle with the reply."""
+        return (PolicyAction, (str(self), self.reply))
+
+
 class OpenAIPolicy:
     """A policy backed by an OpenAI-compatible endpoint: one observation, one action.
 
@@ -240,11 +340,14 @@ class OpenAIPolicy:
     "arguments": {...}}`` (the environment executes one call per step), else the reply
     text (which may itself hold ``<tool_call>`` blocks or be the final answer), or
     ``""`` when the text is null. The policy keeps no state between calls, so threads
-    may share it.
+    may share it. Each action is a :class:`PolicyAction`: the string, with the reply (raw
+    choice, messages sent and, with ``token_level``, token ids and logprobs) as ``reply``.
+
+    Every argument is keyword-only, as for :class:`LLMEndpoint`.
 
     Args:
-        model: The model name.
         base_url: The API base URL.
+        model: The model name.
         api_key: The API key.
         temperature: Sampling temperature.
         max_tokens: Maximum tokens per reply.
@@ -256,9 +359,12 @@ class OpenAIPolicy:
         system_prompt: System message put before string observations.
         use_native_tools: Send ``tools`` as the API's ``tools`` parameter; when
             ``False`` they are not sent (the observation must describe them).
+        token_level: Ask for what on-policy training needs: ``logprobs`` and vLLM's
+            token ids (:data:`VLLM_TOKEN_FIELDS`, merged under ``extra_body``); for
+            vLLM and servers that accept those fields.
 
     Example:
-        >>> policy = OpenAIPolicy("Qwen3-4B", "http://localhost:8000/v1")
+        >>> policy = OpenAIPolicy(base_url="http://localhost:8000/v1", model="Qwen3-4B")
         >>> tool = {"type": "function", "function": {"name": "list_tickets"}}
         >>> policy("List the open tickets.", tools=[tool])  # doctest: +SKIP
         '{"name": "list_tickets", "arguments": {}}'
@@ -267,10 +373,10 @@ class OpenAIPolicy:
 
     def __init__(
         self,
-        model: str,
-        base_url: str,
-        api_key: str = "EMPTY",
         *,
+        base_url: str,
+        model: str,
+        api_key: str = "EMPTY",
         temperature: float = 1.0,
         max_tokens: int = 2048,
         top_p: float | None = None,
@@ -279,6 +385,7 @@ class OpenAIPolicy:
         max_retries: int = 3,
         system_prompt: str | None = None,
         use_native_tools: bool = True,
+        token_level: bool = False,
     ) -> None:
         self.endpoint = LLMEndpoint(
             base_url=base_url,
@@ -293,6 +400,8 @@ class OpenAIPolicy:
             "top_p": top_p,
             "extra_body": extra_body,
         }
+        if token_level:
+            self.sampling.update(logprobs=True, extra_body={**VLLM_TOKEN_FIELDS, **(extra_body or {})})
         self.system_prompt = system_prompt
         self.use_native_tools = use_native_tools
 
@@ -300,7 +409,7 @@ class OpenAIPolicy:
         self,
         observation: str | list[dict[str, Any]],
         tools: list[dict[str, Any]] | None = None,
-    ) -> str:
+    ) -> PolicyAction:
         """Map one observation to one action.
 
         Args:
@@ -309,13 +418,13 @@ class OpenAIPolicy:
             tools: OpenAI function-tool schemas.
 
         Returns:
-            The action string.
+            The action string, carrying the reply (:class:`PolicyAction`).
 
         Raises:
             LLMError: If the endpoint fails after all retries.
 
         Example:
-            >>> policy = OpenAIPolicy("m", "http://localhost:8000/v1")
+            >>> policy = OpenAIPolicy(base_url="http://localhost:8000/v1", model="m")
             >>> policy([{"role": "user", "content": "2 + 2?"}])  # doctest: +SKIP
             '4'
 
@@ -331,14 +440,14 @@ class OpenAIPolicy:
         reply = chat(self.endpoint, messages, tools=tools, **self.sampling)
         if reply.tool_calls:
             call = {key: reply.tool_calls[0][key] for key in ("name", "arguments")}
-            return json.dumps(call, ensure_ascii=False)
-        return reply.content or ""
+            return PolicyAction(json.dumps(call, ensure_ascii=False), reply)
+        return PolicyAction(reply.content or "", reply)
 
     def batch(
         self,
         observations: list[str | list[dict[str, Any]]],
         tools: list[dict[str, Any]] | None = None,
-    ) -> list[str]:
+    ) -> list[PolicyAction]:
         """Map many observations to actions concurrently, preserving order.
 
         Args:
@@ -352,7 +461,7 @@ class OpenAIPolicy:
             LLMError: If any call fails after all retries.
 
         Example:
-            >>> policy = OpenAIPolicy("m", "http://localhost:8000/v1")
+            >>> policy = OpenAIPolicy(base_url="http://localhost:8000/v1", model="m")
             >>> policy.batch(["Say A.", "Say B."])  # doctest: +SKIP
             ['A', 'B']
 

@@ -43,6 +43,7 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
 from machine import conditions, cpu_times  # noqa: E402 - benchmarks/machine.py, beside this script
+from report import write_docs  # noqa: E402 - benchmarks/report.py: docs/benchmarks.md from the results
 
 import awm_gym  # noqa: E402
 from awm_gym.envs import AWMEnv  # noqa: E402
@@ -415,7 +416,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(results["markdown"])
     for note in log:
         print(f"note: {note}")
-    print(f"wrote {args.out / 'bench_vector.json'} and {args.out / 'bench_vector.png'}")
+    print(f"wrote {args.out / 'bench_vector.json'} and {args.out / 'bench_vector.png'}; {write_docs(args.out)}")
     return results
 
 

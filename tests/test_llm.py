@@ -45,12 +45,12 @@ def server() -> Iterator[FakeOpenAIServer]:
 
 def endpoint(server: FakeOpenAIServer, **options: Any) -> LLMEndpoint:
     """Return an endpoint for model "agent" on the fake server."""
-    return LLMEndpoint(server.base_url, "agent", **options)
+    return LLMEndpoint(base_url=server.base_url, model="agent", **options)
 
 
 def policy(server: FakeOpenAIServer, **options: Any) -> OpenAIPolicy:
     """Return a policy for model "agent" on the fake server."""
-    return OpenAIPolicy("agent", server.base_url, **options)
+    return OpenAIPolicy(base_url=server.base_url, model="agent", **options)
 
 
 # LLMEndpoint
@@ -75,13 +75,13 @@ def policy(server: FakeOpenAIServer, **options: Any) -> OpenAIPolicy:
 )
 def test_azure_hosts_get_the_openai_v1_path(base_url: str, expected: str) -> None:
     """Azure hosts get /openai/v1 appended when missing; other URLs are kept."""
-    assert LLMEndpoint(base_url, "m").base_url == expected
-    assert str(LLMEndpoint(base_url, "m").client().base_url) == expected + "/"
+    assert LLMEndpoint(base_url=base_url, model="m").base_url == expected
+    assert str(LLMEndpoint(base_url=base_url, model="m").client().base_url) == expected + "/"
 
 
 def test_client_is_cached_and_configured() -> None:
     """client() builds one client per endpoint with its key, timeout and retries."""
-    llm = LLMEndpoint("http://localhost:1/v1", "m", "key", timeout=5, max_retries=7)
+    llm = LLMEndpoint(base_url="http://localhost:1/v1", model="m", api_key="key", timeout=5, max_retries=7)
     client = llm.client()
     assert client is llm.client()
     assert (client.api_key, client.timeout, client.max_retries) == ("key", 5, 7)
@@ -89,7 +89,7 @@ def test_client_is_cached_and_configured() -> None:
 
 def test_endpoint_copies_and_pickles_without_the_client() -> None:
     """Copies and pickles of an endpoint are equal to it and build their own client."""
-    llm = LLMEndpoint("http://localhost:1/v1", "m")
+    llm = LLMEndpoint(base_url="http://localhost:1/v1", model="m")
     llm.client()
     for clone in (copy.deepcopy(llm), pickle.loads(pickle.dumps(llm))):
         assert clone == llm
@@ -101,7 +101,9 @@ def test_from_env_reads_the_prefixed_variables(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("JUDGE_BASE_URL", "http://judge:8000/v1")
     monkeypatch.setenv("JUDGE_MODEL", "gpt-4.1")
     monkeypatch.setenv("JUDGE_API_KEY", "secret")
-    assert LLMEndpoint.from_env("JUDGE") == LLMEndpoint("http://judge:8000/v1", "gpt-4.1", "secret")
+    assert LLMEndpoint.from_env("JUDGE") == LLMEndpoint(
+        base_url="http://judge:8000/v1", model="gpt-4.1", api_key="secret"
+    )
 
 
 def test_from_env_api_key_is_optional(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -118,6 +120,30 @@ def test_from_env_names_missing_variables(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("EXPERT_MODEL", "")
     with pytest.raises(ConfigurationError, match="EXPERT_BASE_URL, EXPERT_MODEL"):
         LLMEndpoint.from_env("EXPERT")
+
+
+def test_from_env_arguments_win_over_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A value passed to from_env is used instead of its variable; the others still come from the environment."""
+    monkeypatch.setenv("AWM_JUDGE_BASE_URL", "http://env:8000/v1")
+    monkeypatch.setenv("AWM_JUDGE_MODEL", "env-model")
+    monkeypatch.delenv("AWM_JUDGE_API_KEY", raising=False)
+    endpoint = LLMEndpoint.from_env("AWM_JUDGE", model="arg-model", api_key="k")
+    assert endpoint == LLMEndpoint(base_url="http://env:8000/v1", model="arg-model", api_key="k")
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: LLMEndpoint("http://localhost:8000/v1", "m"),  # type: ignore[misc]
+        lambda: OpenAIPolicy("http://localhost:8000/v1", "m"),  # type: ignore[misc]
+        lambda: __import__("awm_gym.wrappers", fromlist=["OpenAIExpert"]).OpenAIExpert("http://localhost:8000/v1", "m"),
+    ],
+    ids=["LLMEndpoint", "OpenAIPolicy", "OpenAIExpert"],
+)
+def test_endpoint_arguments_are_keyword_only(make) -> None:
+    """base_url and model are keyword-only everywhere, so they can never be swapped by position."""
+    with pytest.raises(TypeError, match="positional"):
+        make()
 
 
 # chat
@@ -205,7 +231,7 @@ def test_chat_reports_an_unreachable_server() -> None:
     with FakeOpenAIServer() as server:
         base_url = server.base_url
     with pytest.raises(LLMError, match="APIConnectionError"):
-        chat(LLMEndpoint(base_url, "agent", max_retries=0), HI)
+        chat(LLMEndpoint(base_url=base_url, model="agent", max_retries=0), HI)
 
 
 # OpenAIPolicy

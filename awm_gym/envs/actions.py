@@ -11,17 +11,27 @@ Accepted tool-call forms (only the first call of an action is used):
 Near-JSON (single quotes, trailing commas, missing quotes or braces) is repaired with the maintained
 ``json_repair`` library. Text with no tool call is the final answer. Text that clearly tries to be a call
 but cannot be read as one is malformed: the env answers with an error observation and the episode goes on.
+However deeply an action nests its JSON, reading it never recurses past Python's limit.
+
+AWM's own agent wraps calls in meta-functions: ``call_tool(tool_name, arguments)``, ``list_tools()``, and
+names prefixed ``mcp_tool_``/``mcp_server_``. :func:`resolve_awm_call` reads them (the env and the expert
+wrapper both use it), taking a name the scenario does have as it is.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Action", "FinalAnswer", "MalformedAction", "ToolCall", "parse_action"]
+__all__ = ["LIST_TOOLS", "Action", "FinalAnswer", "MalformedAction", "ToolCall", "parse_action", "resolve_awm_call"]
+
+LIST_TOOLS = "list_tools"
+"""AWM's meta-function listing the tools; the env answers it with the catalog when no tool has that name."""
+_CALL_TOOL = "call_tool"
+_AWM_NAME_PREFIXES = ("mcp_tool_", "mcp_server_")
 
 _TOOL_CALL_BLOCK = re.compile(r"<tool_call>(.*?)(?:</tool_call>|$)", re.DOTALL)
 _FENCED = re.compile(r"^```[a-zA-Z]*\s*\n?(.*?)\n?```$", re.DOTALL)
@@ -78,7 +88,7 @@ def _arguments(value: Any) -> Any:
         if decoded is None:
             try:
                 decoded = json.loads(value)  # a JSON string literal holding more JSON
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):
                 return value
             if not isinstance(decoded, str):
                 return decoded
@@ -87,18 +97,24 @@ def _arguments(value: Any) -> Any:
 
 
 def _call(value: Any) -> ToolCall | None:
-    if isinstance(value, list):
-        return next((call for call in map(_call, value) if call is not None), None)
-    if not isinstance(value, Mapping):
-        return None
-    if "tool_calls" in value:
-        return _call(value["tool_calls"])
-    source = value["function"] if isinstance(value.get("function"), Mapping) else value
-    name = source.get("name")
-    if not isinstance(name, str) or not name.strip():
-        return None
-    raw = next((source[k] for k in ("arguments", "parameters", "args") if k in source), None)
-    return ToolCall(name.strip(), _arguments(raw))
+    """The first call in ``value``, depth first (lists and ``tool_calls`` walked without recursion)."""
+    pending = [value]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, list):
+            pending.extend(reversed(value))
+            continue
+        if not isinstance(value, Mapping):
+            continue
+        if "tool_calls" in value:
+            pending.append(value["tool_calls"])
+            continue
+        source = value["function"] if isinstance(value.get("function"), Mapping) else value
+        name = source.get("name")
+        if isinstance(name, str) and name.strip():
+            raw = next((source[k] for k in ("arguments", "parameters", "args") if k in source), None)
+            return ToolCall(name.strip(), _arguments(raw))
+    return None
 
 
 def parse_action(action: Any) -> Action:
@@ -141,3 +157,34 @@ def parse_action(action: Any) -> Action:
                 'the action looks like a tool call but could not be read: expected {"name": ..., "arguments": {...}}'
             )
     return FinalAnswer(action)
+
+
+def resolve_awm_call(call: ToolCall, tools: Container[str]) -> ToolCall:
+    """The call ``call`` means under AWM's agent conventions, given the names in ``tools``.
+
+    A name in ``tools`` is taken as it is. Otherwise ``call_tool`` is unwrapped into the call it carries
+    (``{"tool_name": ..., "arguments": ...}``, arguments possibly a JSON string), and ``mcp_tool_`` /
+    ``mcp_server_`` prefixes are stripped when that yields a name in ``tools``. A name that stays unknown is
+    returned unstripped (``list_tools`` among them: the caller answers it when no tool has that name).
+
+    Example:
+        >>> tools = {"get_pet", "call_tool_log"}
+        >>> resolve_awm_call(ToolCall("call_tool", {"tool_name": "get_pet", "arguments": '{"id": 2}'}), tools)
+        ToolCall(name='get_pet', arguments={'id': 2})
+        >>> resolve_awm_call(ToolCall("mcp_tool_get_pet", {"id": 2}), tools).name
+        'get_pet'
+        >>> resolve_awm_call(ToolCall("mcp_tool_delete_pet", {}), tools).name
+        'mcp_tool_delete_pet'
+    """
+    if call.name in tools:
+        return call
+    arguments = call.arguments
+    if call.name == _CALL_TOOL and isinstance(arguments, Mapping) and isinstance(arguments.get("tool_name"), str):
+        inner = _call({"name": arguments["tool_name"], "arguments": arguments.get("arguments")})
+        if inner is not None:
+            call = inner
+    name = call.name
+    for prefix in _AWM_NAME_PREFIXES:
+        while name.startswith(prefix) and name not in tools:
+            name = name[len(prefix) :]
+    return ToolCall(name, call.arguments) if name in tools else call

@@ -11,14 +11,25 @@ One episode, from ``reset`` to the verifier:
    compares the initial and final databases. Reaching ``max_steps`` truncates the episode and runs the
    verifier with an empty answer. Only this last step carries a reward, ``reward_config[label]``.
 
+Every standard way to limit an episode ends it this way, with the verifier's reward and ``info["verifier"]``:
+the env's ``max_steps`` (or its alias ``max_episode_steps``, which ``make_vec``'s vector entry point
+passes), and Gymnasium's :class:`~gymnasium.wrappers.TimeLimit`, which ``gym.make(id, max_episode_steps=N)``,
+``make_vec``'s ``"sync"``/``"async"`` modes and a spec's ``max_episode_steps`` put around the env. A
+TimeLimit truncates after its N-th step without letting the env verify, and ``make`` cannot pass N to the
+env; so ``reset`` looks for a TimeLimit among its callers (the wrappers whose ``reset`` called it) and
+ends the episode itself no later than N steps in. Put a TimeLimit directly over the env (as ``make``
+does): above :class:`~awm_gym.wrappers.ExpertAdvice` it would also count the expert's steps.
+
 The verifier is unreachable mid-episode: ``verify``, ``done`` or any name outside the scenario's catalog is
 an unknown tool. AWM's own agent wraps calls in ``call_tool``/``list_tools`` meta-functions; when the
-scenario has no tools of those names they are understood as AWM means them.
+scenario has no tools of those names they are understood as AWM means them
+(:func:`~awm_gym.envs.actions.resolve_awm_call`).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from typing import Any, SupportsFloat
 
@@ -26,28 +37,33 @@ import gymnasium as gym
 from gymnasium.error import ResetNeeded
 
 from awm_gym.catalog import Scenario, VerifierMode, load_scenario
-from awm_gym.envs.actions import FinalAnswer, MalformedAction, ToolCall, parse_action
+from awm_gym.envs.actions import LIST_TOOLS, FinalAnswer, MalformedAction, ToolCall, parse_action, resolve_awm_call
 from awm_gym.envs.prompts import TASK_TEMPLATE, describe_tools, render_catalog
-from awm_gym.envs.spaces import UnicodeText
+from awm_gym.envs.spaces import UnicodeText, fit_text
 from awm_gym.errors import ConfigurationError
 from awm_gym.host import SubEnvHost
 from awm_gym.llm import LLMEndpoint
-from awm_gym.verifier import Verifier, VerifierResult, find_noop_passes
+from awm_gym.verifier import Verifier, VerifierResult, find_noop_passes, find_reward_hacks, prestart
 
-__all__ = ["DEFAULT_REWARD_CONFIG", "AWMEnv"]
+__all__ = ["DEFAULT_REWARD_CONFIG", "JUDGE_ENV_PREFIX", "AWMEnv"]
 
 DEFAULT_REWARD_CONFIG: Mapping[str, float] = {"complete": 1.0}
-_AWM_NAME_PREFIXES = ("mcp_tool_", "mcp_server_")
+JUDGE_ENV_PREFIX = "AWM_JUDGE"
+"""The sql-mode judge's endpoint is read from ``AWM_JUDGE_BASE_URL``, ``AWM_JUDGE_MODEL``, ``AWM_JUDGE_API_KEY``."""
 
 
-def _judge_endpoint(base_url: str | None, api_key: str | None, model: str | None) -> LLMEndpoint | None:
-    base_url = base_url or os.environ.get("AWM_JUDGE_BASE_URL")
-    model = model or os.environ.get("AWM_JUDGE_MODEL")
-    if not base_url or not model:
-        return None
-    return LLMEndpoint(
-        base_url=base_url, model=model, api_key=api_key or os.environ.get("AWM_JUDGE_API_KEY") or "EMPTY"
-    )
+def _time_limit_above(env: gym.Env) -> int | None:
+    """The lowest step limit of the Gymnasium ``TimeLimit`` wrappers whose ``reset`` is calling ``env.reset``."""
+    from gymnasium.wrappers import TimeLimit
+
+    limits = []
+    frame = sys._getframe(2)  # the caller of AWMEnv.reset
+    while frame is not None:
+        caller = frame.f_locals.get("self") if frame.f_code.co_name == "reset" else None
+        if isinstance(caller, TimeLimit) and caller.unwrapped is env:
+            limits.append(int(caller._max_episode_steps))
+        frame = frame.f_back
+    return min(limits, default=None)
 
 
 class AWMEnv(gym.Env[str, str]):
@@ -75,28 +91,34 @@ class AWMEnv(gym.Env[str, str]):
     Info keys: ``reset`` gives ``scenario``, ``task_idx``, ``task``, ``tools`` (OpenAI function tools) and
     ``max_steps``; ``step`` gives ``step``, ``tool_call`` (``{"name", "arguments"}``) for calls, ``error``
     (``{"type", "message"}``) for failed actions, and on the last step ``final_answer`` and ``verifier``
-    (``{"mode", "label", "result", "details"}``).
+    (``{"mode", "label", "result", "details", "isolation"}``; see docs/security.md).
 
     Args:
         scenario: Scenario name (as in :func:`awm_gym.list_scenarios`) or a loaded :class:`Scenario`.
         task_idx: Fixed task for every reset (``options["task_idx"]`` overrides it).
-        max_steps: Actions per episode before truncation (AWM's agent uses 30).
+        max_steps: Actions per episode before truncation (AWM's agent uses 30). A Gymnasium ``TimeLimit``
+            of N steps around the env (``gym.make(id, max_episode_steps=N)``) lowers it to N for the
+            episodes it resets (``info["max_steps"]`` says which limit is in force).
         verifier_mode: ``"code"`` (default) or ``"sql"`` (needs the judge endpoint below).
         reward_config: Reward per verifier label; missing labels score 0.0.
         data_dir: Directory of AgentWorldModel-1K files to load ``scenario`` from.
         tool_timeout: Seconds a tool call may take.
-        judge_base_url: OpenAI-compatible base URL of the sql-mode judge (or ``AWM_JUDGE_BASE_URL``).
+        judge_base_url: OpenAI-compatible base URL of the sql-mode judge (or ``AWM_JUDGE_BASE_URL``; see
+            :meth:`~awm_gym.llm.LLMEndpoint.from_env`).
         judge_api_key: Its API key (or ``AWM_JUDGE_API_KEY``).
         judge_model: Its model (or ``AWM_JUDGE_MODEL``).
-        exclude_noop_tasks: Never draw tasks whose verifier passes when nothing is done.
+        exclude_noop_tasks: Never draw tasks whose verifier passes when nothing is done, or for an empty, echoed or
+            spam answer (:func:`~awm_gym.verifier.find_reward_hacks`).
         transport: ``"channel"`` (default, fastest) or ``"http"`` (real HTTP to the server's uvicorn).
         verifier_timeout: Seconds the verifier code may run.
         max_observation_length: Longer observations are cut (with a note) to fit the observation space.
         max_action_length: Upper bound of the action space; longer actions get an error observation.
+        max_answer_length: A longer final answer is not verified (label ``others``, reward as for it): a guard
+            against answers that list every plausible value. ``None`` for no limit.
         prompt_template: The reset observation, with ``{task}``, ``{tools}`` and ``{tool_count}`` fields.
         foreign_keys: Enforce foreign keys while building the database (AWM's generator does).
         render_mode: ``"ansi"`` renders the episode transcript as text.
-        max_episode_steps: Alias of ``max_steps`` (what ``gym.make``'s vector path passes).
+        max_episode_steps: Alias of ``max_steps`` (what ``gym.make_vec``'s vector entry point passes).
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
@@ -119,6 +141,7 @@ class AWMEnv(gym.Env[str, str]):
         verifier_timeout: float = 20.0,
         max_observation_length: int = 100_000,
         max_action_length: int = 100_000,
+        max_answer_length: int | None = 20_000,
         prompt_template: str = TASK_TEMPLATE,
         foreign_keys: bool = True,
         render_mode: str | None = None,
@@ -141,17 +164,23 @@ class AWMEnv(gym.Env[str, str]):
         self.max_observation_length = max_observation_length
         self.prompt_template = prompt_template
         self.render_mode = render_mode
+        try:
+            judge = LLMEndpoint.from_env(
+                JUDGE_ENV_PREFIX, base_url=judge_base_url, model=judge_model, api_key=judge_api_key
+            )
+        except ConfigurationError:  # no judge configured: code mode needs none, and sql mode's Verifier says so
+            judge = None
         self.verifier = Verifier(
-            verifier_mode,
-            timeout=verifier_timeout,
-            judge=_judge_endpoint(judge_base_url, judge_api_key, judge_model),
+            verifier_mode, timeout=verifier_timeout, judge=judge, max_answer_length=max_answer_length
         )
+        prestart()  # the verifier worker prepares its sandboxes while the scenario's server starts
         self.host = SubEnvHost(self.scenario, tool_timeout=tool_timeout, transport=transport, foreign_keys=foreign_keys)
         self.observation_space = UnicodeText(max_observation_length)
         self.action_space = UnicodeText(max_action_length)
         self._tools_text: str | None = None
         self._task_idx: int | None = None
         self._steps = 0
+        self._limit = self.max_steps  # this episode's step limit: max_steps, or a TimeLimit's if lower
         self._done = True
         self._trajectory: list[dict[str, Any]] = []
 
@@ -166,10 +195,11 @@ class AWMEnv(gym.Env[str, str]):
         return task_idx
 
     def _fit(self, text: str) -> str:
-        if len(text) <= self.max_observation_length:
-            return text
-        note = f"\n[... cut to {self.max_observation_length} characters]"
-        return text[: self.max_observation_length - len(note)] + note
+        return fit_text(text, self.max_observation_length)
+
+    def _serve(self, host: SubEnvHost) -> None:
+        """Serve ``host``'s scenario from the next reset on, dropping per-scenario caches (the suite env's switch)."""
+        self.scenario, self.host, self._tools_text = host.scenario, host, None
 
     @property
     def task(self) -> str:
@@ -219,12 +249,14 @@ class AWMEnv(gym.Env[str, str]):
         else:
             candidates = range(len(self.scenario.tasks))
             if self.exclude_noop_tasks:
-                noop = self.noop_tasks()
+                noop = self.noop_tasks() | find_reward_hacks(self.scenario, self.host.initial_database)
                 candidates = [i for i in candidates if i not in noop] or list(candidates)
             task_idx = int(candidates[int(self.np_random.integers(len(candidates)))])
         self.host.reset()
         self._task_idx = task_idx
         self._steps = 0
+        time_limit = _time_limit_above(self)
+        self._limit = self.max_steps if time_limit is None else min(self.max_steps, time_limit)
         self._done = False
         self._trajectory = []
         info = {
@@ -232,18 +264,23 @@ class AWMEnv(gym.Env[str, str]):
             "task_idx": task_idx,
             "task": self.task,
             "tools": self.tool_schemas(),
-            "max_steps": self.max_steps,
+            "max_steps": self._limit,
         }
         return self.describe_task(), info
 
     def step(self, action: str) -> tuple[str, SupportsFloat, bool, bool, dict[str, Any]]:
         """Run one action; see the module docstring for what each kind of action does."""
+        if not isinstance(action, str):
+            raise TypeError(
+                f"an action must be a str (a tool call as JSON or <tool_call> text, or the final answer), got "
+                f"{type(action).__name__}; serialise it first, e.g. json.dumps(call)"
+            )
         if self._done:
             raise ResetNeeded("the episode is over (or never started): call reset() before step()")
         self._steps += 1
         info: dict[str, Any] = {"step": self._steps}
-        record: dict[str, Any] = {"action": action if isinstance(action, str) else repr(action)}
-        if isinstance(action, str) and len(action) > self.action_space.max_length:
+        record: dict[str, Any] = {"action": action}
+        if len(action) > self.action_space.max_length:
             parsed: Any = MalformedAction(
                 f"the action is {len(action)} characters long; the limit is {self.action_space.max_length}"
             )
@@ -261,7 +298,7 @@ class AWMEnv(gym.Env[str, str]):
             info["error"] = {"type": error, "message": observation}
         record.update(observation=observation, error=error)
         self._trajectory.append(record)
-        if self._steps >= self.max_steps:
+        if self._steps >= self._limit:
             return self._finish("", None, info, truncated=True, last_observation=observation)
         return self._fit(observation), 0.0, False, False, info
 
@@ -276,27 +313,17 @@ class AWMEnv(gym.Env[str, str]):
             raise ResetNeeded("the episode is over (or never started): call reset() before step()")
         self._steps += 1
         info: dict[str, Any] = {"step": self._steps}
-        if self._steps >= self.max_steps:
+        if self._steps >= self._limit:
             return self._finish("", None, info, truncated=True, last_observation=observation)
         return self._fit(observation), 0.0, False, False, info
 
     def _call(self, call: ToolCall, record: dict[str, Any], info: dict[str, Any]) -> tuple[str, str | None]:
-        tools = self.host.tools
+        call = resolve_awm_call(call, self.host.tools)
         name, arguments = call.name, call.arguments
-        if name not in tools:
-            # AWM's agent format: call_tool(tool_name, arguments as JSON) and list_tools(); prefixed names.
-            if name == "call_tool" and isinstance(arguments, Mapping) and isinstance(arguments.get("tool_name"), str):
-                unwrapped = parse_action({"name": arguments["tool_name"], "arguments": arguments.get("arguments")})
-                assert isinstance(unwrapped, ToolCall)
-                name, arguments = unwrapped.name, unwrapped.arguments
-            elif name == "list_tools":
-                record.update(kind="list_tools")
-                info["tool_call"] = {"name": name, "arguments": arguments}
-                return render_catalog(self.tool_schemas()), None
-            for prefix in _AWM_NAME_PREFIXES:
-                while name.startswith(prefix) and name not in tools:
-                    name = name[len(prefix) :]
-            name = name if name in tools else call.name
+        if name == LIST_TOOLS and name not in self.host.tools:
+            record.update(kind="list_tools")
+            info["tool_call"] = {"name": name, "arguments": arguments}
+            return render_catalog(self.tool_schemas()), None
         record.update(kind="tool_call", tool=name, arguments=arguments)
         info["tool_call"] = {"name": name, "arguments": arguments}
         result = self.host.call_tool(name, arguments)
@@ -327,9 +354,11 @@ class AWMEnv(gym.Env[str, str]):
 
     def verify(self, final_answer: str) -> VerifierResult:
         """Run the current task's verifier on the database as it is now (the env calls this at the end)."""
+        if self._task_idx is None:
+            raise ResetNeeded("no task to verify yet: call reset() first")
         initial, _final = self.host.snapshot(self.host.workdir / "verify")
         return self.verifier.verify(
-            self.scenario.verifier(self.verifier.mode, self.current_task_idx or 0),
+            self.scenario.verifier(self.verifier.mode, self._task_idx),
             workdir=initial.parent,
             task=self.task,
             final_answer=final_answer,

@@ -10,7 +10,16 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["SYSTEM_PROMPT", "TASK_TEMPLATE", "describe_tools", "render_catalog", "tool_signature", "tools_json"]
+__all__ = [
+    "NATIVE_TOOLS_SYSTEM_PROMPT",
+    "NATIVE_TOOLS_TASK_TEMPLATE",
+    "SYSTEM_PROMPT",
+    "TASK_TEMPLATE",
+    "describe_tools",
+    "render_catalog",
+    "tool_signature",
+    "tools_json",
+]
 
 TASK_TEMPLATE = """You are an agent operating an application through its API on behalf of the logged-in user (user_id 1).
 
@@ -33,6 +42,15 @@ You can call these functions:
 Make exactly one function call per turn, written as:
 <tool_call>{{"name": "<function name>", "arguments": {{...}}}}</tool_call>
 Each result comes back in the next message. Do not ask the user questions; use the tools. When the task is done, answer the user directly, without a function call: that is your final answer and ends the conversation."""
+
+
+# Native tool calling: the tools reach the model through the chat template (``tools=``), so neither text lists them.
+NATIVE_TOOLS_SYSTEM_PROMPT = """You are an agent operating an application through its API on behalf of the logged-in user (user_id 1). The user's request is in the next message.
+
+Use the tools you are given to carry it out: call one tool at a time and read its result before the next call. Do not ask the user questions. When the task is done, answer the user directly, without a tool call: that is your final answer and ends the conversation."""
+
+NATIVE_TOOLS_TASK_TEMPLATE = "{task}"
+"""The reset observation for native tool calling (``AWMEnv(prompt_template=...)``): the task text only."""
 
 
 def _type_of(schema: Mapping[str, Any]) -> str:

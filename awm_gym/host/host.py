@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from awm_gym.catalog import Scenario
-from awm_gym.errors import SubEnvClosedError, SubEnvStartError
+from awm_gym.errors import ConfigurationError, SubEnvClosedError, SubEnvStartError
 from awm_gym.host import wire
 from awm_gym.host.database import build_template, restore_database, snapshot_database
 from awm_gym.host.tools import HTTPCall, ToolCallError, ToolCatalog, render_response
@@ -161,9 +161,9 @@ class SubEnvHost:
         foreign_keys: bool = True,
     ) -> None:
         if transport not in ("channel", "http"):
-            raise ValueError(f"transport must be 'channel' or 'http', got {transport!r}")
+            raise ConfigurationError(f"transport must be 'channel' or 'http', got {transport!r}")
         if tool_timeout <= 0:
-            raise ValueError(f"tool_timeout must be positive, got {tool_timeout!r}")
+            raise ConfigurationError(f"tool_timeout must be a positive number of seconds, got {tool_timeout!r}")
         self.scenario = scenario
         self.tool_timeout = float(tool_timeout)
         self.transport = transport
@@ -246,24 +246,32 @@ class SubEnvHost:
             self.state = HostState.DEAD
 
     def _spawn_server(self) -> None:
-        zygote = self._start_zygote()
-        channel, child_channel = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            self.socket_path.unlink(missing_ok=True)
-            listener.bind(str(self.socket_path))
-            listener.listen(64)
+        for attempt in (1, 2):  # a zygote that fails (crashed, stopped, silent) is replaced once, right away
+            zygote = self._start_zygote()
+            channel, child_channel = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
+                self.socket_path.unlink(missing_ok=True)
+                listener.bind(str(self.socket_path))
+                listener.listen(64)
                 pid = zygote.spawn(
-                    child_channel, listener, db_path=self.database_path, log_path=self.log_path, workdir=self.workdir
+                    child_channel,
+                    listener,
+                    db_path=self.database_path,
+                    log_path=self.log_path,
+                    workdir=self.workdir,
+                    timeout=self.tool_timeout,
                 )
+                break
             except SubEnvStartError:
-                self._resources.zygote = None  # a broken zygote is replaced on the next attempt
+                self._resources.zygote = None
                 release_zygote(zygote)
-                raise
-        finally:
-            child_channel.close()
-            listener.close()
+                channel.close()
+                if attempt == 2:
+                    raise
+            finally:
+                child_channel.close()
+                listener.close()
         server = _Server(channel, pid)
         self._resources.server = server
         try:

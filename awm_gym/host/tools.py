@@ -9,14 +9,22 @@ against. One tool per route with an ``operationId``:
 - **input schema** = one flat object merging path parameters, query parameters and the top-level fields of
   the JSON body (a field with an alias is named by its alias, since FastAPI's OpenAPI uses aliases).
 
-A call maps the flat arguments back: path parameters are substituted into the path (``str(value)``), query
-parameters go to the query string, header parameters to headers, and the rest becomes the JSON body for
-POST/PUT/PATCH (dropped for GET/DELETE). Arguments are first validated against the input schema, and
-failures read exactly as the agent would see them through MCP::
+A call maps the flat arguments back: path parameters are substituted into the path, query parameters go
+to the query string, header parameters to headers, and the rest becomes the JSON body for POST/PUT/PATCH
+(dropped for GET/DELETE). Arguments are first validated against the input schema, and failures read
+exactly as the agent would see them through MCP::
 
     Unknown tool: <name>
     Input validation error: <jsonschema message>
     Error calling <op>. Status code: <n>. Response: <body>
+
+One deliberate difference from fastapi-mcp: a path value is percent-encoded (``quote(str(value), safe="")``,
+and a value of ``.`` or ``..`` as ``%2E``), as an HTTP client should. fastapi-mcp substitutes ``str(value)``
+raw, so a string argument like ``'1?owner_id=2'`` or ``'../../admin'`` becomes part of the request target
+and can add query parameters the tool does not have or leave the route. Here such a value stays inside its
+own path segment (the server decodes it back to the same string, which then fails the route's own
+validation or matches nothing). Values of unreserved characters (ids, plain names: nearly every call)
+give the same target as fastapi-mcp.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 __all__ = [
     "HTTPCall",
@@ -65,6 +74,17 @@ def _base_url() -> Any:
 def _primitive_text(value: Any) -> str:
     """A query value as text, as httpx writes it (``primitive_value_to_str``)."""
     return "true" if value is True else "false" if value is False else "" if value is None else str(value)
+
+
+def _path_segment(value: Any) -> str:
+    """A path value percent-encoded so that it stays one path segment (see the module docstring).
+
+    Example:
+        >>> [_path_segment(v) for v in (7, "1?owner_id=2", "../../admin", "..", "café")]
+        ['7', '1%3Fowner_id%3D2', '..%2F..%2Fadmin', '%2E%2E', 'caf%C3%A9']
+    """
+    text = quote(str(value), safe="")
+    return text.replace(".", "%2E") if text in (".", "..") else text
 
 
 def request_target(path: str, query: Mapping[str, Any]) -> str:
@@ -140,7 +160,7 @@ class Tool:
                 if param.get("in") != where or name not in args:
                     continue
                 if collect is None:
-                    path = path.replace("{" + name + "}", str(args.pop(name)))
+                    path = path.replace("{" + name + "}", _path_segment(args.pop(name)))
                 else:
                     collect[name] = args.pop(name)
         body = None

@@ -5,7 +5,8 @@
   num_envs=N, vectorization_mode="vector_entry_point")`` builds it.
 - :class:`RolloutDriver` (or :func:`rollouts`) runs whole episodes on those sub-environments without lockstep:
   each episode advances as soon as its own action is ready, and the policy is called on whatever observations
-  are pending (dynamic batching), yielding each finished :class:`Episode`.
+  are pending (dynamic batching), yielding each finished :class:`Episode`. It borrows the sub-environments
+  through the vector env's ``lend()`` seam (:class:`SubEnvLease`), which the Ray vector env offers too.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from __future__ import annotations
 from awm_gym.errors import SubEnvWorkerError
 
 # Rollouts without lockstep
-from awm_gym.vector.rollout import Episode, Policy, RolloutDriver, RolloutStats, Transition, rollouts
+from awm_gym.vector.episode import Episode, Transition
+from awm_gym.vector.lease import SubEnvLease
+from awm_gym.vector.rollout import Policy, RolloutDriver, RolloutStats, rollouts
 from awm_gym.vector.vector_env import DEFAULT_MAX_WORKERS, AWMVectorEnv, EnvEntry, VectorState
 
 __all__ = [
@@ -25,6 +28,7 @@ __all__ = [
     "Policy",
     "RolloutDriver",
     "RolloutStats",
+    "SubEnvLease",
     "SubEnvWorkerError",
     "Transition",
     "VectorState",

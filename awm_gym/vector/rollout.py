@@ -5,8 +5,10 @@ slowest sub-environment (the one running its verifier and resetting) and the pol
 batch. :class:`RolloutDriver` instead keeps a queue of episodes waiting for an action and calls the policy
 with whatever is pending, as soon as ``max_batch`` observations are waiting or the oldest has waited
 ``max_wait_ms`` (dynamic batching, as LLM servers batch requests), with up to ``max_concurrent_batches``
-policy calls in flight. Each sub-environment's reset and step run on the :class:`AWMVectorEnv`'s thread
-pool the moment its action arrives; finished episodes are yielded as they complete.
+policy calls in flight. The driver borrows the sub-environments through the vector env's ``lend()``
+(:class:`~awm_gym.vector.lease.SubEnvLease`: :class:`AWMVectorEnv`'s thread pool, or the Ray vector env's
+actors); each sub-environment's reset and step start the moment its action arrives, and finished episodes
+(:class:`~awm_gym.vector.episode.Episode`) are yielded as they complete.
 
 The policy is any callable ``list[input] -> list[action]``, sync or async (``async def``): a batched GPU
 model, :class:`~awm_gym.llm.OpenAIPolicy` (objects with a ``batch`` method are called through it) or a
@@ -25,82 +27,19 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
-from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
 from awm_gym.errors import ConfigurationError
-from awm_gym.vector.vector_env import AWMVectorEnv, VectorState
+from awm_gym.vector.episode import Episode, Transition
+from awm_gym.vector.lease import SubEnvLease
 
-__all__ = ["Episode", "Policy", "RolloutDriver", "RolloutStats", "Transition", "rollouts"]
+__all__ = ["Policy", "RolloutDriver", "RolloutStats", "rollouts"]
 
 Policy: TypeAlias = Callable[[list[Any]], Sequence[str] | Awaitable[Sequence[str]]]
 """A batched policy: one action per input, in order; sync or async."""
 
 _POLL_S = 0.1  # the longest the driver blocks without checking for Ctrl-C
-
-
-@dataclass(frozen=True)
-class Transition:
-    """One step of an episode: what the policy saw, what it did, and what the env answered."""
-
-    observation: Any
-    action: str
-    reward: float
-    info: dict[str, Any]
-
-
-@dataclass
-class Episode:
-    """A finished episode with its trajectory, verdict and timing.
-
-    ``wall_s`` runs from the reset to the last step; of it, ``env_s`` was spent in the sub-environment
-    (reset, tool calls, verifier), ``policy_s`` in policy calls that produced this episode's actions and
-    ``queue_s`` waiting for a batch to form or a policy slot to free up.
-    """
-
-    env_index: int
-    scenario: str | None
-    task_idx: int | None
-    task: str | None
-    trajectory: list[Transition]
-    final_observation: Any
-    reward: float
-    terminated: bool
-    truncated: bool
-    reset_info: dict[str, Any]
-    final_info: dict[str, Any]
-    wall_s: float
-    env_s: float
-    policy_s: float
-    queue_s: float
-
-    @property
-    def num_steps(self) -> int:
-        """Actions taken."""
-        return len(self.trajectory)
-
-    @property
-    def verifier(self) -> dict[str, Any] | None:
-        """The verifier's verdict (``info["verifier"]`` of the last step)."""
-        return self.final_info.get("verifier")
-
-    @property
-    def label(self) -> str | None:
-        """The verifier's label (``"complete"``, ``"others"``, ...)."""
-        return (self.verifier or {}).get("label")
-
-    @property
-    def complete(self) -> bool:
-        """Whether the verifier counted the task as done."""
-        return self.label == "complete"
-
-    def messages(self, system_prompt: str | None = None) -> list[dict[str, Any]]:
-        """The episode as chat messages: observations as ``user``, actions as ``assistant`` turns."""
-        messages = [{"role": "system", "content": system_prompt}] if system_prompt is not None else []
-        for step in self.trajectory:
-            messages += [{"role": "user", "content": step.observation}, {"role": "assistant", "content": step.action}]
-        return messages
 
 
 @dataclass
@@ -177,10 +116,11 @@ class _EventLoopThread:
 
 
 class RolloutDriver:
-    """Runs episodes on an :class:`AWMVectorEnv`'s sub-environments, batching the policy dynamically.
+    """Runs episodes on a vector env's sub-environments, batching the policy dynamically.
 
-    Iterating yields each :class:`Episode` as it finishes. The driver borrows the sub-environments (the
-    vector env is in the ``ROLLOUT`` state meanwhile, and needs ``reset()`` before lockstep use again).
+    Iterating yields each :class:`Episode` as it finishes. The driver borrows the sub-environments with
+    the vector env's ``lend()`` (the vector env is in the ``ROLLOUT`` state meanwhile, and needs
+    ``reset()`` before lockstep use again).
 
     Example:
         >>> import json
@@ -197,7 +137,8 @@ class RolloutDriver:
         (3, 6)
 
     Args:
-        envs: The vector env whose sub-environments play the episodes.
+        envs: The vector env whose sub-environments play the episodes: any vector env with a ``lend()``
+            method (:class:`~awm_gym.vector.AWMVectorEnv`, the Ray vector env).
         policy: ``list[input] -> list[action]``, sync or ``async``; an object with a ``batch`` method (e.g.
             :class:`~awm_gym.llm.OpenAIPolicy`) is called through ``batch``.
         num_episodes: Episodes to run (each sub-environment draws its task as its ``reset`` does); ``None``
@@ -224,7 +165,7 @@ class RolloutDriver:
 
     def __init__(
         self,
-        envs: AWMVectorEnv,
+        envs: Any,
         policy: Policy | Any,
         *,
         num_episodes: int | None = None,
@@ -238,8 +179,11 @@ class RolloutDriver:
         progress: bool = True,
         close_on_error: bool = True,
     ) -> None:
-        if not isinstance(envs, AWMVectorEnv):
-            raise ConfigurationError(f"envs must be an AWMVectorEnv (unwrapped), got {type(envs).__name__}")
+        if not callable(getattr(envs, "lend", None)):
+            raise ConfigurationError(
+                "envs must be a vector env with a lend() method (an unwrapped AWMVectorEnv or the Ray vector env), "
+                f"got {type(envs).__name__}"
+            )
         batch = getattr(policy, "batch", None)
         self.policy: Callable[[list[Any]], Any] = batch if callable(batch) else policy
         if not callable(self.policy):
@@ -278,7 +222,8 @@ class RolloutDriver:
             return None
         if num_episodes is not None:
             raise ConfigurationError("pass tasks (each run once) or num_episodes, not both")
-        scenarios = set(self.envs.scenarios)
+        with self.envs.lend() as lease:
+            scenarios = {lease.scenario(index) for index in range(lease.num_envs)}
         checked: list[tuple[str | None, int]] = []
         for task in tasks:
             if isinstance(task, int):
@@ -309,10 +254,19 @@ class RolloutDriver:
         if self._ran:
             raise RuntimeError("this RolloutDriver already ran; create a new one")
         self._ran = True
-        envs = self.envs
-        envs._assert_idle("rollout")
-        envs._state = VectorState.ROLLOUT
-        envs._needs_reset = True
+        error: BaseException | None = None
+        try:
+            with self.envs.lend() as lease:
+                yield from self._run(lease)
+        except BaseException as exc:  # Ctrl-C and GeneratorExit included: clean up, then re-raise
+            error = exc
+            raise
+        finally:
+            if error is not None and not isinstance(error, GeneratorExit) and self.close_on_error:
+                self._close_envs()
+
+    def _run(self, lease: SubEnvLease) -> Iterator[Episode]:
+        self._lease = lease
         self._events: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
         self._running: dict[int, _Running] = {}
         self._env_futures: dict[int, Future[Any]] = {}
@@ -328,9 +282,8 @@ class RolloutDriver:
         self._last_postfix = 0.0
         self._completed = 0
         start = time.perf_counter()
-        error: BaseException | None = None
         try:
-            for index in range(envs.num_envs):
+            for index in range(lease.num_envs):
                 self._start_episode(index)
             while True:
                 while self._finished:
@@ -344,12 +297,9 @@ class RolloutDriver:
                 except queue.Empty:
                     continue
                 self._handle(event)
-        except BaseException as exc:  # Ctrl-C and GeneratorExit included: clean up, then re-raise
-            error = exc
-            raise
         finally:
             self.stats.wall_s = time.perf_counter() - start
-            self._shutdown(error)
+            self._stop_policy()
 
     def _progress_bar(self) -> Any:
         if not self.progress:
@@ -413,9 +363,9 @@ class RolloutDriver:
         else:
             future.set_result((actions, time.perf_counter() - start))
 
-    def _submit(self, index: int, operation: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    def _submit(self, index: int, operation: str, *args: Any, **kwargs: Any) -> None:
         submitted = time.perf_counter()
-        future = self.envs._submit(index, fn, *args, **kwargs)
+        future = self._lease.submit(index, operation, *args, **kwargs)
         self._env_futures[index] = future
         future.add_done_callback(lambda done: self._events.put(("env", index, operation, done, submitted)))
 
@@ -425,7 +375,7 @@ class RolloutDriver:
             return None
         if self._remaining_tasks is None:
             return {}
-        scenario = self.envs.scenarios[index]
+        scenario = self._lease.scenario(index)
         for position, (task_scenario, task_idx) in enumerate(self._remaining_tasks):
             if task_scenario is None or task_scenario == scenario:
                 del self._remaining_tasks[position]
@@ -443,7 +393,7 @@ class RolloutDriver:
             seed = self.seed + index
             self._seeded.add(index)
         self._running[index] = _Running(index=index, started=time.perf_counter())
-        self._submit(index, "reset", self.envs.envs[index].reset, seed=seed, options=options or None)
+        self._submit(index, "reset", seed=seed, options=options or None)
 
     def _handle(self, event: tuple[Any, ...]) -> None:
         if event[0] == "policy":
@@ -462,14 +412,14 @@ class RolloutDriver:
                 running = self._running[index]
                 running.policy_s += elapsed
                 running.action = action
-                self._submit(index, "step", self.envs.envs[index].step, action)
+                self._submit(index, "step", action)
             return
 
         _, index, operation, future, submitted = event
         del self._env_futures[index]
         exc = future.exception()
         if exc is not None:
-            raise self.envs._worker_error(index, operation, exc) from exc
+            raise self._lease.worker_error(index, operation, exc) from exc
         running = self._running[index]
         now = time.perf_counter()
         running.env_s += now - submitted
@@ -480,7 +430,8 @@ class RolloutDriver:
             return
         observation, reward, terminated, truncated, info = future.result()
         self.stats.steps += 1
-        running.trajectory.append(Transition(running.observation, running.action, float(reward), info))
+        reply = getattr(running.action, "reply", None)  # e.g. OpenAIPolicy's PolicyAction
+        running.trajectory.append(Transition(running.observation, running.action, float(reward), info, reply))
         running.messages.append({"role": "assistant", "content": running.action})
         if terminated or truncated:
             self._finish(running, observation, terminated, truncated, info, now)
@@ -504,7 +455,7 @@ class RolloutDriver:
         reset_info = running.reset_info
         episode = Episode(
             env_index=running.index,
-            scenario=reset_info.get("scenario", self.envs.scenarios[running.index]),
+            scenario=reset_info.get("scenario", self._lease.scenario(running.index)),
             task_idx=reset_info.get("task_idx"),
             task=reset_info.get("task"),
             trajectory=running.trajectory,
@@ -528,39 +479,31 @@ class RolloutDriver:
                 self._last_postfix = now
                 self._bar.set_postfix(complete=f"{self._completed / self.stats.episodes:.0%}", refresh=False)
 
-    def _shutdown(self, error: BaseException | None) -> None:
-        """Stop the policy, let in-flight sub-environment calls end, then release or close the vector env."""
+    def _stop_policy(self) -> None:
+        """Cancel the policy calls in flight and close the progress bar."""
         for future in self._policy_in_flight:
             future.cancel()
         if self._loop_thread is not None:
             self._loop_thread.close()
-        try:
-            wait_futures(list(self._env_futures.values()), timeout=self._env_timeout())
-        except KeyboardInterrupt:  # a second Ctrl-C: close right away
-            pass
-        failed = error is not None and not isinstance(error, GeneratorExit)
         if self._bar is not None:
             self._bar.close()
-        if failed and self.close_on_error:
-            self.envs.close(timeout=0)
-        elif not self.envs.closed:
-            self.envs._state = VectorState.DEFAULT
 
-    def _env_timeout(self) -> float:
-        """How long a sub-environment call can take: a tool call or the verifier, plus a grace."""
-        limits = [
-            getattr(getattr(env.unwrapped, "host", None), "tool_timeout", 10.0)
-            + getattr(getattr(env.unwrapped, "verifier", None), "timeout", 20.0)
-            for env in self.envs.envs
-        ]
-        return max(limits, default=30.0) + 5.0
+    def _close_envs(self) -> None:
+        """Close the vector env after a failure, letting running sub-environment calls end first.
+
+        A tool call and the verifier are each bounded by their timeouts; a second Ctrl-C closes at once.
+        """
+        try:
+            self.envs.close()
+        except KeyboardInterrupt:
+            self.envs.close(timeout=0)
 
 
 async def _awaited(awaitable: Awaitable[Any]) -> Any:
     return await awaitable
 
 
-def rollouts(envs: AWMVectorEnv, policy: Policy | Any, **options: Any) -> Iterator[Episode]:
+def rollouts(envs: Any, policy: Policy | Any, **options: Any) -> Iterator[Episode]:
     """Run episodes without lockstep and yield each as it finishes: ``RolloutDriver(envs, policy, **options).run()``.
 
     Example:

@@ -7,17 +7,19 @@ advance concurrently in one Python process, with one server process per sub-envi
 ``AsyncVectorEnv`` would add a Python process per sub-environment on top).
 
 The lifecycle is a :class:`VectorState`: ``step`` is ``step_async`` + ``step_wait``, ``reset`` is
-``reset_async`` + ``reset_wait``; a :class:`~awm_gym.vector.rollout.RolloutDriver` borrows the
-sub-environments in the ``ROLLOUT`` state. A sub-environment's exception reaches the caller as a
-:class:`SubEnvWorkerError` naming its index, scenario and task.
+``reset_async`` + ``reset_wait``; :meth:`AWMVectorEnv.lend` lends the sub-environments one by one (a
+:class:`~awm_gym.vector.lease.SubEnvLease`, what a :class:`~awm_gym.vector.RolloutDriver` drives) in the
+``ROLLOUT`` state. A sub-environment's exception reaches the caller as a :class:`SubEnvWorkerError` naming
+its index, scenario and task.
 """
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import logging
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from typing import Any
@@ -30,6 +32,7 @@ from gymnasium.vector.utils import batch_space
 
 from awm_gym.catalog import Scenario
 from awm_gym.errors import ConfigurationError, SubEnvWorkerError
+from awm_gym.vector.lease import SubEnvLease
 
 __all__ = ["DEFAULT_MAX_WORKERS", "AWMVectorEnv", "EnvEntry", "VectorState"]
 
@@ -48,7 +51,7 @@ class VectorState(enum.Enum):
     DEFAULT = "default"  # idle: reset, step, call, close are allowed
     WAITING_RESET = "reset"  # reset_async sent; reset_wait collects
     WAITING_STEP = "step"  # step_async sent; step_wait collects
-    ROLLOUT = "rollout"  # a RolloutDriver drives each sub-environment on its own
+    ROLLOUT = "rollout"  # lent (lend()): a driver runs each sub-environment on its own
     CLOSED = "closed"  # close() was called
 
 
@@ -244,8 +247,7 @@ class AWMVectorEnv(VectorEnv[tuple[str, ...], tuple[str, ...], np.ndarray]):
         return [wrapped(build) for build in builders]
 
     def _create(self, factories: list[Callable[[], gym.Env]]) -> None:
-        assert self._executor is not None
-        futures = [self._executor.submit(factory) for factory in factories]
+        futures = [self._submit(factory) for factory in factories]
         wait_futures(futures)
         failures = [
             (index, future.exception()) for index, future in enumerate(futures) if future.exception() is not None
@@ -315,9 +317,10 @@ class AWMVectorEnv(VectorEnv[tuple[str, ...], tuple[str, ...], np.ndarray]):
                 self._state.value,
             )
 
-    def _submit(self, index: int, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+    def _submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         """Run ``fn(*args, **kwargs)`` on the pool (the caller keeps one operation per sub-environment at a time)."""
-        assert self._executor is not None
+        if self._executor is None:
+            raise ClosedEnvironmentError(f"`{type(self).__name__}` has no thread pool: it was closed while being built")
         return self._executor.submit(fn, *args, **kwargs)
 
     def _launch(
@@ -330,7 +333,7 @@ class AWMVectorEnv(VectorEnv[tuple[str, ...], tuple[str, ...], np.ndarray]):
         self._drain_leftovers()
         first = next((i for i, call in enumerate(calls) if call is not None), None) if inline else None
         self._pending = [
-            None if call is None or i == first else self._submit(i, call[0], *call[1], **call[2])
+            None if call is None or i == first else self._submit(call[0], *call[1], **call[2])
             for i, call in enumerate(calls)
         ]
         if first is None:
@@ -488,8 +491,7 @@ class AWMVectorEnv(VectorEnv[tuple[str, ...], tuple[str, ...], np.ndarray]):
                 "Calling `reset_wait` without any prior call to `reset_async`.", VectorState.WAITING_RESET.value
             )
         results = self._collect("reset", timeout)
-        mask = self._reset_mask
-        assert mask is not None
+        mask = self._reset_mask if self._reset_mask is not None else np.ones(self.num_envs, dtype=np.bool_)
         env_infos: list[tuple[int, dict[str, Any]]] = []
         for i, result in enumerate(results):
             if result is None:
@@ -635,6 +637,40 @@ class AWMVectorEnv(VectorEnv[tuple[str, ...], tuple[str, ...], np.ndarray]):
             infos.update(part)
         return infos
 
+    # ----------------------------------------------------------------------------------------- lending
+
+    @contextlib.contextmanager
+    def lend(self) -> Iterator[SubEnvLease]:
+        """Lend the sub-environments one by one (what a :class:`~awm_gym.vector.RolloutDriver` drives).
+
+        While the lease is open the vector env is in the ``ROLLOUT`` state and its own ``reset``/``step``
+        refuse with :class:`~gymnasium.error.AlreadyPendingCallError`. After it ends, calls still running are
+        waited for by the next ``reset`` (or ``close``), and the vector env must be reset before it steps
+        again if the lease submitted anything.
+
+        Example:
+            >>> with AWMVectorEnv("awmgym_pet_clinic", num_envs=2, max_steps=5) as envs:
+            ...     with envs.lend() as lease:
+            ...         observation, info = lease.submit(1, "reset", options={"task_idx": 2}).result()
+            ...         lease.scenario(1), lease.task_idx(1), envs.state.value
+            ('awmgym_pet_clinic', 2, 'rollout')
+
+        Raises:
+            ClosedEnvironmentError: The vector env was closed.
+            AlreadyPendingCallError: Another call (``step_async``, another lease) is pending.
+        """
+        self._assert_idle("lend")
+        self._drain_leftovers()
+        lease = _PoolLease(self)
+        self._state = VectorState.ROLLOUT
+        try:
+            yield lease
+        finally:
+            lease.open = False
+            self._leftovers = [future for future in self._leftovers if not future.done()]
+            if not self.closed:
+                self._state = VectorState.DEFAULT
+
     # ------------------------------------------------------------------------------------ other methods
 
     def render(self) -> tuple[Any, ...]:
@@ -698,3 +734,41 @@ class AWMVectorEnv(VectorEnv[tuple[str, ...], tuple[str, ...], np.ndarray]):
             return
         self.close_extras(timeout=timeout)
         self.closed = True
+
+
+class _PoolLease:
+    """:class:`AWMVectorEnv`'s :class:`~awm_gym.vector.lease.SubEnvLease`: calls go to its thread pool."""
+
+    def __init__(self, envs: AWMVectorEnv) -> None:
+        self._envs = envs
+        self.num_envs = envs.num_envs
+        self.open = True
+
+    def submit(self, index: int, method: str, *args: Any, **kwargs: Any) -> Future[Any]:
+        """Run ``envs.envs[index].<method>(*args, **kwargs)`` on the pool (``method``: ``"reset"`` or ``"step"``)."""
+        envs = self._envs
+        if not self.open or envs.closed:
+            raise ClosedEnvironmentError(
+                "this lease of the vector env has ended (or the vector env was closed): lend() again"
+            )
+        if method not in ("reset", "step"):
+            raise ConfigurationError(f"a lease runs 'reset' or 'step' on a sub-environment, got {method!r}")
+        if not 0 <= index < self.num_envs:
+            raise ConfigurationError(f"sub-environment index must be in [0, {self.num_envs - 1}], got {index!r}")
+        envs._needs_reset = True
+        future = envs._submit(getattr(envs.envs[index], method), *args, **kwargs)
+        envs._leftovers = [f for f in envs._leftovers if not f.done()]
+        envs._leftovers.append(future)  # close() and the next reset wait for it
+        return future
+
+    def worker_error(self, index: int, operation: str, exc: BaseException) -> SubEnvWorkerError:
+        """A :class:`SubEnvWorkerError` naming the sub-environment, its scenario and task (and logging ``exc``)."""
+        return self._envs._worker_error(index, operation, exc)
+
+    def scenario(self, index: int) -> str | None:
+        """The scenario of sub-environment ``index``."""
+        return _scenario_name(self._envs.envs[index])
+
+    def task_idx(self, index: int) -> int | None:
+        """The current task of sub-environment ``index`` (``None`` before its first reset)."""
+        return getattr(_awm_env(self._envs.envs[index]), "current_task_idx", None)

@@ -3,46 +3,41 @@
 The expert is client-side only, as in the public expert-in-the-loop work on AWM: ``ask_expert`` is never
 sent to the scenario's server, never appears in its tool catalog, and the verifier and the reward stay
 inside the environment. A policy that only asks the expert cannot change the database or the verdict.
+The expert itself (its context, prompt, an LLM-served expert, a schedule) is in
+:mod:`awm_gym.wrappers.expert`.
 
 Steps answered above a wrapper never reach its ``step``. So that a wrapper below :class:`ExpertAdvice`
-(reward shaping, recording) still sees them, ExpertAdvice hands each of its own steps to every wrapper
-below it that has a ``virtual_step`` method (:class:`VirtualStepHandler`), innermost first, exactly as a
-real step result travels up the stack. Such a wrapper therefore sees the same steps, rewards and infos
-whether ExpertAdvice sits above or below it.
+(reward shaping, recording) still sees them, ExpertAdvice hands each of its own steps to them through the
+virtual-step protocol (:func:`~awm_gym.wrappers._stack.pass_virtual_step`). Such a wrapper therefore sees
+the same steps, rewards and infos whether ExpertAdvice sits above or below it.
 """
 
 from __future__ import annotations
 
 import time
-from collections import deque
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol, SupportsFloat, runtime_checkable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
 from gymnasium.error import ResetNeeded
 
-from awm_gym.envs.actions import ToolCall, parse_action
+from awm_gym._lazy import lazy_exports
+from awm_gym.envs.actions import LIST_TOOLS, ToolCall, parse_action, resolve_awm_call
 from awm_gym.envs.awm_env import AWMEnv
-from awm_gym.envs.prompts import describe_tools, render_catalog
-from awm_gym.errors import ConfigurationError, LLMError
-from awm_gym.llm import LLMEndpoint, chat
-from awm_gym.wrappers._stack import has_layer, layers
+from awm_gym.envs.prompts import render_catalog
+from awm_gym.envs.spaces import fit_text
+from awm_gym.errors import ConfigurationError
+from awm_gym.wrappers._stack import Step, check_info_keys_free, has_layer, pass_virtual_step
+from awm_gym.wrappers.expert import Expert, ExpertContext
 
-__all__ = [
-    "ASK_EXPERT",
-    "DEFAULT_NUDGE",
-    "EXPERT_SYSTEM_PROMPT",
-    "ExpertAdvice",
-    "ExpertContext",
-    "OpenAIExpert",
-    "ScaffoldSchedule",
-    "VirtualStepHandler",
-    "ask_expert_tool",
-    "expert_prompt",
-    "pass_virtual_step",
-]
+__all__ = ["ASK_EXPERT", "DEFAULT_NUDGE", "ExpertAdvice", "ask_expert_tool"]
+
+# Names this module held before the expert and the virtual-step protocol got modules of their own.
+_MOVED = dict.fromkeys(
+    ("EXPERT_SYSTEM_PROMPT", "OpenAIExpert", "ScaffoldSchedule", "expert_prompt"), "awm_gym.wrappers.expert"
+)
+__getattr__, _ = lazy_exports(__name__, {**_MOVED, "VirtualStepHandler": "awm_gym.wrappers._stack"})
 
 ASK_EXPERT = "ask_expert"
 """The virtual tool's name."""
@@ -50,21 +45,8 @@ ASK_EXPERT = "ask_expert"
 DEFAULT_NUDGE = "If you are stuck, call ask_expert with a specific question; otherwise fix the call and try again."
 """The nudge appended to tool-error observations with ``nudge=True`` ("try first, ask if stuck")."""
 
-EXPERT_SYSTEM_PROMPT = (
-    "You advise an AI agent that operates an application through its API on behalf of the logged-in user "
-    "(user_id 1). The agent asks you when it is stuck. You see its task, its tools and what it did so far; "
-    "you cannot call tools yourself.\n\n"
-    "Answer the agent's question with short, concrete advice: which tool to call next, with which arguments, "
-    "and why. If the task is already done, tell the agent to give its final answer."
-)
-"""The system prompt of :class:`OpenAIExpert`."""
 
-_AWM_PREFIXES = ("mcp_tool_", "mcp_server_")
-_LIST_TOOLS = "list_tools"
 _EXPERT_INFO_KEYS = ("expert_calls", "expert_available", "expert_call")
-
-Step = tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]
-Expert = Callable[[str, "ExpertContext"], str]
 
 
 def ask_expert_tool() -> dict[str, Any]:
@@ -93,241 +75,6 @@ def ask_expert_tool() -> dict[str, Any]:
     }
 
 
-# --------------------------------------------------------------------------------------------- the expert
-
-
-@dataclass(frozen=True)
-class ExpertContext:
-    """What an expert knows when the policy asks it.
-
-    Attributes:
-        scenario: The scenario's name.
-        task_idx: The task's index.
-        task: The task's text.
-        tools: The scenario's tools as OpenAI function tools (``ask_expert`` is not among them).
-        trajectory: The environment's steps so far (action, kind, tool call, observation, error).
-        advice: Earlier ``{"question", "answer"}`` exchanges with the expert in this episode.
-        verifier_code: The task's verifier code, only when ExpertAdvice is ``verifier_informed``.
-    """
-
-    scenario: str
-    task_idx: int
-    task: str
-    tools: list[dict[str, Any]]
-    trajectory: list[dict[str, Any]]
-    advice: list[dict[str, str]] = field(default_factory=list)
-    verifier_code: str | None = None
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else f"{text[:limit]} [... {len(text) - limit} more characters]"
-
-
-def expert_prompt(question: str, context: ExpertContext, *, max_observation_chars: int = 1500) -> str:
-    """The user message :class:`OpenAIExpert` sends: the task, the tools, the trajectory and the question.
-
-    Example:
-        >>> context = ExpertContext("shop", 0, "Buy a lamp.", tools=[], trajectory=[])
-        >>> print(expert_prompt("Where do I start?", context))
-        The agent's task (acting for user_id 1): Buy a lamp.
-        <BLANKLINE>
-        Tools the agent can call:
-        (none)
-        <BLANKLINE>
-        What the agent did so far:
-        (nothing yet)
-        <BLANKLINE>
-        The agent asks: Where do I start?
-    """
-    lines = [f"The agent's task (acting for user_id 1): {context.task}", "", "Tools the agent can call:"]
-    lines.append(describe_tools(context.tools) or "(none)")
-    lines += ["", "What the agent did so far:"]
-    if not context.trajectory:
-        lines.append("(nothing yet)")
-    for number, step in enumerate(context.trajectory, 1):
-        observation = _cut(str(step.get("observation") or ""), max_observation_chars)
-        lines.append(f"{number}. {_cut(str(step.get('action', '')), max_observation_chars)}")
-        if observation:
-            lines.append(f"   -> {observation}")
-    if context.advice:
-        lines += ["", "Your earlier advice in this episode:"]
-        lines += [f"Q: {item['question']}\nA: {item['answer']}" for item in context.advice]
-    if context.verifier_code:
-        lines += [
-            "",
-            "The code that will check the task at the end (it compares the database before and after the "
-            "episode). Use it to tell the agent what must be true when it finishes; do not quote it:",
-            "```python",
-            context.verifier_code.strip(),
-            "```",
-        ]
-    lines += ["", f"The agent asks: {question}"]
-    return "\n".join(lines)
-
-
-class OpenAIExpert:
-    """An expert served by an OpenAI-compatible endpoint (vLLM, OpenAI, Azure via its base URL).
-
-    Calling it makes one chat completion (system prompt, then :func:`expert_prompt`) and returns the reply
-    text. Failures raise :class:`~awm_gym.errors.LLMError`, which :class:`ExpertAdvice` turns into an
-    observation.
-
-    Example:
-        >>> expert = OpenAIExpert("http://localhost:8000/v1", "gpt-4.1", temperature=0.3)
-        >>> expert
-        OpenAIExpert(model='gpt-4.1', base_url='http://localhost:8000/v1')
-        >>> advice = expert("Which tool lists my pets?", context)  # doctest: +SKIP
-
-    Args:
-        base_url: The API base URL.
-        model: The model name.
-        api_key: The API key (local servers accept any value).
-        temperature: Sampling temperature.
-        max_tokens: Maximum tokens of the advice.
-        system_prompt: The system message.
-        timeout: Seconds allowed per HTTP attempt.
-        max_retries: Retries on 408/409/429/5xx, timeouts and connection errors.
-        max_observation_chars: Each trajectory entry is cut to this many characters in the prompt.
-    """
-
-    def __init__(
-        self,
-        base_url: str,
-        model: str,
-        api_key: str = "EMPTY",
-        *,
-        temperature: float = 0.3,
-        max_tokens: int = 512,
-        system_prompt: str = EXPERT_SYSTEM_PROMPT,
-        timeout: float = 60.0,
-        max_retries: int = 2,
-        max_observation_chars: int = 1500,
-    ) -> None:
-        self.endpoint = LLMEndpoint(
-            base_url=base_url, model=model, api_key=api_key, timeout=timeout, max_retries=max_retries
-        )
-        self.temperature = temperature
-        self.max_tokens = max_tokens
-        self.system_prompt = system_prompt
-        self.max_observation_chars = max_observation_chars
-
-    def __repr__(self) -> str:
-        return f"OpenAIExpert(model={self.endpoint.model!r}, base_url={self.endpoint.base_url!r})"
-
-    def __call__(self, question: str, context: ExpertContext) -> str:
-        """Ask the model; return its advice.
-
-        Raises:
-            LLMError: If the endpoint fails after its retries or answers with no text.
-        """
-        messages = [
-            {"role": "system", "content": self.system_prompt},
-            {
-                "role": "user",
-                "content": expert_prompt(question, context, max_observation_chars=self.max_observation_chars),
-            },
-        ]
-        reply = chat(self.endpoint, messages, temperature=self.temperature, max_tokens=self.max_tokens)
-        if not reply.content or not reply.content.strip():
-            raise LLMError(
-                f"the expert model {self.endpoint.model!r} at {self.endpoint.base_url} answered with no text"
-            )
-        return reply.content.strip()
-
-
-class ScaffoldSchedule:
-    """Expert availability that fades as the agent succeeds: scaffold, then balanced, then independence.
-
-    The reference work's adaptive schedule as an availability for :class:`ExpertAdvice`: the current phase's
-    probability is used at each reset, and ExpertAdvice reports every finished episode to :meth:`record`.
-    When the last ``window`` episodes of a phase reach a completion rate of ``advance_at``, the next phase
-    starts (with a fresh window).
-
-    Example:
-        >>> schedule = ScaffoldSchedule((1.0, 0.5, 0.0), window=2, advance_at=0.5)
-        >>> schedule(), schedule.phase
-        (1.0, 0)
-        >>> schedule.record(True)
-        >>> schedule.record(False)
-        >>> schedule(), schedule.phase
-        (0.5, 1)
-
-    Args:
-        probabilities: The availability of each phase, in order.
-        window: Episodes per completion-rate estimate.
-        advance_at: Completion rate that moves to the next phase.
-    """
-
-    def __init__(
-        self, probabilities: Sequence[float] = (1.0, 0.5, 0.0), *, window: int = 20, advance_at: float = 0.5
-    ) -> None:
-        if not probabilities or not all(0.0 <= float(p) <= 1.0 for p in probabilities):
-            raise ConfigurationError(
-                f"probabilities must be a non-empty sequence of values in [0, 1], got {probabilities!r}"
-            )
-        if window < 1:
-            raise ConfigurationError(f"window must be at least 1, got {window!r}")
-        self.probabilities = tuple(float(p) for p in probabilities)
-        self.window = int(window)
-        self.advance_at = float(advance_at)
-        self.phase = 0
-        self._recent: deque[bool] = deque(maxlen=self.window)
-
-    def __call__(self) -> float:
-        """The current phase's availability."""
-        return self.probabilities[self.phase]
-
-    def record(self, complete: bool) -> None:
-        """Count one finished episode (``complete``: the verifier said so); maybe advance the phase."""
-        self._recent.append(bool(complete))
-        full = len(self._recent) == self.window
-        if full and self.phase < len(self.probabilities) - 1 and sum(self._recent) / self.window >= self.advance_at:
-            self.phase += 1
-            self._recent.clear()
-
-    def __repr__(self) -> str:
-        return (
-            f"ScaffoldSchedule({self.probabilities!r}, window={self.window}, advance_at={self.advance_at}, "
-            f"phase={self.phase})"
-        )
-
-
-# ------------------------------------------------------------------------------------------ virtual steps
-
-
-@runtime_checkable
-class VirtualStepHandler(Protocol):
-    """A wrapper that must also see the steps a wrapper above it answers itself.
-
-    ``virtual_step`` receives such a step's result and returns it, transformed as the wrapper's ``step``
-    would transform a result coming from below.
-    """
-
-    def virtual_step(
-        self,
-        action: Any,
-        observation: Any,
-        reward: SupportsFloat,
-        terminated: bool,
-        truncated: bool,
-        info: dict[str, Any],
-    ) -> Step:
-        """Transform the result of a step answered above this wrapper."""
-        ...
-
-
-def pass_virtual_step(env: gym.Env, action: Any, result: Step) -> Step:
-    """Hand a step answered above ``env`` to every :class:`VirtualStepHandler` in ``env``'s stack, innermost first.
-
-    Returns:
-        The step result as it comes out of the outermost handler.
-    """
-    handlers = [layer for layer in layers(env) if callable(getattr(type(layer), "virtual_step", None))]
-    for handler in reversed(handlers):
-        result = handler.virtual_step(action, *result)
-    return result
-
-
 # --------------------------------------------------------------------------------------------- the wrapper
 
 
@@ -343,8 +90,9 @@ class ExpertAdvice(gym.Wrapper[str, str, str, str], gym.utils.RecordConstructorA
     When the expert is available this episode, ``ask_expert`` (argument ``question``, a string) is added to
     ``info["tools"]`` and to the tool list of the reset observation. A call to it, in any form the env
     accepts (JSON, ``<tool_call>`` blocks, OpenAI tool calls, AWM's ``call_tool``), is answered by
-    ``expert(question, context)`` (:class:`ExpertContext`): the advice is the observation and the reward is
-    0. The environment never sees the call. Every other action goes to the environment unchanged.
+    ``expert(question, context)`` (:class:`~awm_gym.wrappers.expert.ExpertContext`): the advice is the
+    observation and the reward is 0. The environment never sees the call. Every other action goes to the
+    environment unchanged.
 
     - **Budget.** At most ``max_calls`` expert calls per episode; beyond that the observation says so and
       the expert is not called.
@@ -352,8 +100,8 @@ class ExpertAdvice(gym.Wrapper[str, str, str, str], gym.utils.RecordConstructorA
       ``max_steps`` (:meth:`~awm_gym.envs.AWMEnv.count_external_step`): when one reaches the limit, the env
       ends the episode as at any truncation (verifier with an empty answer, ``truncated=True``).
     - **Availability.** At each reset the expert is available with probability ``availability`` (a number,
-      or a callable returning one, e.g. :class:`ScaffoldSchedule`; change it during training with
-      :meth:`set_availability`). The draw comes from a stream spawned from the env's seeded RNG, so seeded
+      or a callable returning one, e.g. :class:`~awm_gym.wrappers.expert.ScaffoldSchedule`; change it during
+      training with :meth:`set_availability`). The draw comes from a stream spawned from the env's seeded RNG, so seeded
       resets are reproducible and the env's task sequence is the same as without the wrapper.
       ``options={"expert_available": bool}`` forces it for one reset. When unavailable, ``ask_expert`` is
       not offered and a call to it goes to the env, which answers ``Unknown tool: ask_expert``.
@@ -397,7 +145,7 @@ class ExpertAdvice(gym.Wrapper[str, str, str, str], gym.utils.RecordConstructorA
 
     Args:
         env: The environment stack to wrap.
-        expert: ``(question, context) -> str``, e.g. :class:`OpenAIExpert`.
+        expert: ``(question, context) -> str``, e.g. :class:`~awm_gym.wrappers.expert.OpenAIExpert`.
         max_calls: Expert calls allowed per episode (``None``: no limit).
         count_toward_max_steps: Whether ``ask_expert`` actions count toward the env's ``max_steps``.
         availability: Probability that the expert is available in an episode, or a callable returning it.
@@ -430,7 +178,7 @@ class ExpertAdvice(gym.Wrapper[str, str, str, str], gym.utils.RecordConstructorA
         _check_stack(env)
         if not callable(expert):
             raise ConfigurationError(
-                "expert must be a callable (question, context) -> str, e.g. OpenAIExpert(base_url, model), "
+                "expert must be a callable (question, context) -> str, e.g. OpenAIExpert(base_url=..., model=...), "
                 f"got {expert!r}"
             )
         if max_calls is not None and (isinstance(max_calls, bool) or not isinstance(max_calls, int) or max_calls < 0):
@@ -449,6 +197,7 @@ class ExpertAdvice(gym.Wrapper[str, str, str, str], gym.utils.RecordConstructorA
         self._calls = 0
         self._advice: list[dict[str, str]] = []
         self._done = True
+        self._known: frozenset[str] = frozenset((ASK_EXPERT,))
 
     # ------------------------------------------------------------------------------------ availability
 
@@ -500,14 +249,14 @@ class ExpertAdvice(gym.Wrapper[str, str, str, str], gym.utils.RecordConstructorA
         self._calls = 0
         self._advice = []
         self._done = False
-        for key in _EXPERT_INFO_KEYS:
-            assert key not in info, f"info key {key!r} is already used below ExpertAdvice"
+        check_info_keys_free(info, _EXPERT_INFO_KEYS, "ExpertAdvice")
         tools = list(info.get("tools") or base.tool_schemas())
         if any(tool.get("function", tool).get("name") == ASK_EXPERT for tool in tools):
             raise ConfigurationError(
                 f"scenario {base.scenario.name!r} already has a tool named {ASK_EXPERT!r}; ExpertAdvice cannot add its "
                 "virtual tool of the same name"
             )
+        self._known = frozenset((*(tool.name for tool in base.host.tools), ASK_EXPERT))
         if self._available:
             info["tools"] = [*tools, ask_expert_tool()]
             observation = base.describe_task(info["tools"])
@@ -528,32 +277,20 @@ class ExpertAdvice(gym.Wrapper[str, str, str, str], gym.utils.RecordConstructorA
 
     def _expert_arguments(self, action: Any) -> tuple[Any] | None:
         """``(arguments,)`` when ``action`` calls ``ask_expert`` (in any accepted form), else ``None``."""
-        parsed = parse_action(action)
+        parsed = parse_action(action) if isinstance(action, str) else None
         if not isinstance(parsed, ToolCall):
             return None
-        name, arguments = parsed.name, parsed.arguments
-        if name == "call_tool" and isinstance(arguments, Mapping) and isinstance(arguments.get("tool_name"), str):
-            inner = parse_action({"name": arguments["tool_name"], "arguments": arguments.get("arguments")})
-            if isinstance(inner, ToolCall):
-                name, arguments = inner.name, inner.arguments
-        for prefix in _AWM_PREFIXES:
-            while name.startswith(prefix):
-                name = name[len(prefix) :]
-        return (arguments,) if name == ASK_EXPERT else None
+        call = resolve_awm_call(parsed, self._known)
+        return (call.arguments,) if call.name == ASK_EXPERT else None
 
     def _fit(self, text: str) -> str:
-        limit = getattr(self.observation_space, "max_length", None)
-        if limit is None or len(text) <= limit:
-            return text
-        note = f"\n[... cut to {limit} characters]"
-        return text[: limit - len(note)] + note
+        return fit_text(text, getattr(self.observation_space, "max_length", None))
 
     def _budget_left(self) -> bool:
         return self.max_calls is None or self._calls < self.max_calls
 
     def _info(self, info: dict[str, Any]) -> dict[str, Any]:
-        for key in _EXPERT_INFO_KEYS:
-            assert key not in info, f"info key {key!r} is already used below ExpertAdvice"
+        check_info_keys_free(info, _EXPERT_INFO_KEYS, "ExpertAdvice")
         info["expert_available"] = self._available
         info["expert_calls"] = self._calls
         return info
@@ -563,9 +300,9 @@ class ExpertAdvice(gym.Wrapper[str, str, str, str], gym.utils.RecordConstructorA
         if self._available and not (terminated or truncated):
             call = info.get("tool_call") or {}
             if (
-                call.get("name") == _LIST_TOOLS
+                call.get("name") == LIST_TOOLS
                 and "error" not in info
-                and _LIST_TOOLS not in self.env.unwrapped.host.tools
+                and LIST_TOOLS not in self.env.unwrapped.host.tools
             ):
                 observation = render_catalog([*self.env.unwrapped.tool_schemas(), ask_expert_tool()])
             if self.nudge and "error" in info and self._budget_left():
@@ -627,7 +364,9 @@ class ExpertAdvice(gym.Wrapper[str, str, str, str], gym.utils.RecordConstructorA
 
     def _context(self) -> ExpertContext:
         base = self.env.unwrapped
-        task_idx = int(base.current_task_idx or 0)
+        task_idx = base.current_task_idx
+        if task_idx is None:
+            raise ResetNeeded("the expert has no task to advise on: call reset() first")
         code = None
         if self.verifier_informed:
             record = base.scenario.verifier(base.verifier.mode, task_idx)

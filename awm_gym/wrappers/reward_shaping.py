@@ -11,7 +11,7 @@ from typing import Any, SupportsFloat
 import gymnasium as gym
 
 from awm_gym.errors import ConfigurationError
-from awm_gym.wrappers._stack import has_layer
+from awm_gym.wrappers._stack import check_info_keys_free, has_layer
 
 __all__ = ["FORMAT_ERRORS", "SHAPING_PRESETS", "RewardShaping", "ShapingTerms"]
 
@@ -152,8 +152,7 @@ class RewardShaping(gym.Wrapper, gym.utils.RecordConstructorArgs):
         info: dict[str, Any],
     ) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         """Shape one step's result (also called by ExpertAdvice above this wrapper for the steps it answers)."""
-        for key in ("verifier_reward", "shaping"):
-            assert key not in info, f"info key {key!r} is already used below RewardShaping"
+        check_info_keys_free(info, ("verifier_reward", "shaping"), "RewardShaping")
         terms = dict.fromkeys(_TERMS, 0.0)
         terms["step"] = self.terms.step
         error = info.get("error")

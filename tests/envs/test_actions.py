@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from awm_gym.envs import FinalAnswer, MalformedAction, ToolCall, parse_action
+from awm_gym.envs import FinalAnswer, MalformedAction, ToolCall, parse_action, resolve_awm_call
 
 CALL = ToolCall("list_products", {"limit": 5})
 
@@ -66,3 +66,54 @@ def test_missing_or_empty_arguments_mean_none() -> None:
 def test_non_object_arguments_are_kept_for_validation() -> None:
     """Arguments that are not an object are passed on, so schema validation can say so."""
     assert parse_action('{"name": "x", "arguments": [1, 2]}') == ToolCall("x", [1, 2])
+
+
+class TestDeepNesting:
+    CALL_TEXT = '{"name": "list_products", "arguments": {"limit": 5}}'
+
+    @pytest.mark.parametrize("depth", [495, 5_000, 50_000])
+    def test_a_call_inside_deeply_nested_lists_never_recurses(self, depth: int) -> None:
+        """The issue's 1,037-character action (495 lists) reads as its call; deeper ones read or are malformed."""
+        action = "[" * depth + self.CALL_TEXT + "]" * depth
+        parsed = parse_action(action)
+        assert parsed == CALL if depth == 495 else parsed == CALL or isinstance(parsed, MalformedAction)
+
+    @pytest.mark.parametrize(
+        "action",
+        [
+            '{"tool_calls": ' * 3_000 + CALL_TEXT + "}" * 3_000,
+            '{"name": "get", "arguments": "' + "[" * 3_000 + "]" * 3_000 + '"}',
+            "<tool_call>" + "[" * 3_000 + CALL_TEXT + "]" * 3_000 + "</tool_call>",
+        ],
+        ids=["nested tool_calls", "deep JSON string arguments", "deep tool_call block"],
+    )
+    def test_other_deep_shapes_give_an_action(self, action: str) -> None:
+        """Deeply nested tool_calls, arguments or <tool_call> blocks give an action, never a RecursionError."""
+        assert isinstance(parse_action(action), ToolCall | MalformedAction)
+
+
+class TestAWMMetaCalls:
+    TOOLS = frozenset({"get_pet", "call_tool_log"})
+
+    @pytest.mark.parametrize(
+        ("call", "expected"),
+        [
+            (ToolCall("get_pet", {"id": 1}), ToolCall("get_pet", {"id": 1})),
+            (ToolCall("call_tool", {"tool_name": "get_pet", "arguments": '{"id": 2}'}), ToolCall("get_pet", {"id": 2})),
+            (ToolCall("mcp_tool_mcp_server_get_pet", {"id": 3}), ToolCall("get_pet", {"id": 3})),
+            (ToolCall("call_tool", {"tool_name": "mcp_tool_get_pet", "arguments": {}}), ToolCall("get_pet", {})),
+            (ToolCall("mcp_tool_delete_pet", {}), ToolCall("mcp_tool_delete_pet", {})),
+            (ToolCall("call_tool", {"tool_name": "nope", "arguments": {}}), ToolCall("nope", {})),
+            (ToolCall("list_tools", {}), ToolCall("list_tools", {})),
+        ],
+    )
+    def test_resolution(self, call: ToolCall, expected: ToolCall) -> None:
+        """call_tool is unwrapped, prefixes are stripped only when that names a tool, unknown names stay."""
+        assert resolve_awm_call(call, self.TOOLS) == expected
+
+    def test_a_real_tool_named_like_a_meta_call_wins(self) -> None:
+        """A scenario tool called call_tool (or mcp_tool_x) is called as itself."""
+        tools = frozenset({"call_tool", "mcp_tool_x", "x"})
+        call = ToolCall("call_tool", {"tool_name": "x", "arguments": {}})
+        assert resolve_awm_call(call, tools) == call
+        assert resolve_awm_call(ToolCall("mcp_tool_x", {}), tools).name == "mcp_tool_x"

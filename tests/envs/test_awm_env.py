@@ -197,6 +197,69 @@ class TestEpisode:
                 assert http_env.step(action)[0] == shop.step(action)[0]
 
 
+class TestBadActions:
+    @pytest.mark.parametrize("action", [None, 3, {"name": "list_veterinarians", "arguments": {}}, ["x"], b"done"])
+    def test_a_non_string_action_is_a_clear_type_error(self, env, action: object) -> None:
+        """Only strings are actions; anything else is a TypeError that says so (the episode goes on)."""
+        env.reset(seed=0)
+        with pytest.raises(TypeError, match=f"an action must be a str .*got {type(action).__name__}"):
+            env.step(action)
+        assert env.step("[]")[4]["step"] == 1  # the refused action was not counted
+
+    @pytest.mark.parametrize(
+        "action",
+        [
+            "[" * 495 + '{"name": "list_veterinarians", "arguments": {}}' + "]" * 495,  # the issue's 1,037 characters
+            "[" * 20_000 + '{"name": "list_veterinarians", "arguments": {}}' + "]" * 20_000,
+            '{"name": "get_pet", "arguments": "' + "[" * 5_000 + "]" * 5_000 + '"}',
+            '{"name": "get_pet", "arguments": {"pet_id": ' + "[" * 995 + "1" + "]" * 995 + "}}",
+        ],
+        ids=["495 lists", "20k lists", "deep string arguments", "995-deep arguments"],
+    )
+    def test_deeply_nested_json_gives_an_observation(self, env, action: str) -> None:
+        """However deep its JSON, a string action gives an observation (a result or an error), never an exception."""
+        env.reset(seed=0)
+        observation, reward, terminated, truncated, info = env.step(action)
+        assert isinstance(observation, str) and observation and not terminated and reward == 0.0
+        if action.startswith("[" * 495 + "{") and len(action) == 1_037:
+            assert "error" not in info and info["tool_call"]["name"] == "list_veterinarians"
+
+
+class TestJudgeEndpoint:
+    def test_the_judge_is_read_from_the_awm_judge_variables(
+        self, release_dir: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """AWM_JUDGE_BASE_URL/_MODEL/_API_KEY configure the sql-mode judge (LLMEndpoint.from_env); arguments win."""
+        from awm_gym.llm import LLMEndpoint
+
+        monkeypatch.setenv("AWM_JUDGE_BASE_URL", "http://judge.invalid/v1")
+        monkeypatch.setenv("AWM_JUDGE_MODEL", "judge-from-env")
+        monkeypatch.setenv("AWM_JUDGE_API_KEY", "secret")
+        env = AWMEnv("tiny_shop_1", data_dir=release_dir, verifier_mode="sql")
+        try:
+            assert env.verifier.judge == LLMEndpoint(
+                base_url="http://judge.invalid/v1", model="judge-from-env", api_key="secret"
+            )
+        finally:
+            env.close()
+        env = AWMEnv("tiny_shop_1", data_dir=release_dir, verifier_mode="sql", judge_model="judge-from-argument")
+        try:
+            assert env.verifier.judge is not None and env.verifier.judge.model == "judge-from-argument"
+        finally:
+            env.close()
+
+
+class TestNoSilentTaskZero:
+    def test_verify_before_reset_is_refused(self, release_dir: Path) -> None:
+        """verify() with no task yet raises ResetNeeded instead of silently verifying task 0."""
+        env = AWMEnv("tiny_shop_1", data_dir=release_dir)
+        try:
+            with pytest.raises(ResetNeeded, match=r"no task to verify yet: call reset\(\) first"):
+                env.verify("done")
+        finally:
+            env.close()
+
+
 class TestGymnasiumChecks:
     def test_check_env_passes(self, env) -> None:
         """Gymnasium's env checker passes on the unwrapped env (it also makes a second instance)."""

@@ -190,3 +190,19 @@ def test_hosts_work_from_an_asyncio_loop(shop) -> None:
                 h.close()
 
     assert asyncio.run(main()) == [None] * 4
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"transport": "grpc"}, "transport must be 'channel' or 'http', got 'grpc'"),
+        ({"tool_timeout": 0}, "tool_timeout must be a positive number of seconds, got 0"),
+    ],
+)
+def test_bad_options_are_configuration_errors(shop, options: dict, message: str) -> None:
+    """A bad transport or timeout is awm-gym's ConfigurationError (still a ValueError), naming the value."""
+    from awm_gym.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError) as caught:
+        SubEnvHost(shop, **options)
+    assert message in str(caught.value)

@@ -19,6 +19,8 @@ from helpers import assert_gone, server_pids
 
 import awm_gym
 import awm_gym.vector
+import awm_gym.vector.episode
+import awm_gym.vector.lease
 import awm_gym.vector.rollout
 import awm_gym.vector.vector_env
 from awm_gym.catalog import load_reference_solutions
@@ -53,7 +55,8 @@ class TestExports:
 
         names = awm_gym.vector.__all__
         assert names == sorted(names, key=isort_style)
-        for module in (awm_gym.vector.vector_env, awm_gym.vector.rollout):
+        modules = (awm_gym.vector.vector_env, awm_gym.vector.rollout, awm_gym.vector.episode, awm_gym.vector.lease)
+        for module in modules:
             assert set(module.__all__) <= set(names), module.__name__
             assert module.__all__ == sorted(module.__all__, key=isort_style)
         for name in names:
@@ -514,3 +517,53 @@ def test_infos_whose_types_differ_between_sub_environments_are_batched() -> None
     assert infos["_tool_call"].tolist() == [True, True]
     assert [call["arguments"]["pet_id"] for call in infos["tool_call"]] == [1, "one"]
     assert infos["error"]["type"].tolist() == [None, "invalid_arguments"]
+
+
+class TestLending:
+    def test_a_lease_runs_one_sub_environment_at_a_time(self) -> None:
+        """lend(): ROLLOUT state, the vector env's own calls refused, submit returns exactly what the method did."""
+        with AWMVectorEnv(CLINIC, num_envs=2, max_steps=4) as envs:
+            envs.reset(seed=0)
+            with envs.lend() as lease:
+                assert isinstance(lease, awm_gym.vector.SubEnvLease) and lease.num_envs == 2
+                assert envs.state is VectorState.ROLLOUT
+                with pytest.raises(AlreadyPendingCallError):
+                    envs.step([READ, READ])
+                observation, info = lease.submit(1, "reset", seed=3, options={"task_idx": 2}).result()
+                assert info["task_idx"] == 2 and lease.task_idx(1) == 2 and lease.scenario(1) == CLINIC
+                step = lease.submit(1, "step", READ).result()
+                assert len(step) == 5 and step[4]["tool_call"]["name"] == "list_veterinarians"
+                failed = lease.submit(1, "step", 12345).exception()  # the sub-environment's own error, as raised
+                assert isinstance(failed, TypeError)
+                error = lease.worker_error(1, "step", failed)
+                assert (error.index, error.scenario, error.task_idx, error.operation) == (1, CLINIC, 2, "step")
+                with pytest.raises(ConfigurationError, match="a lease runs 'reset' or 'step'"):
+                    lease.submit(0, "close")
+            assert envs.state is VectorState.DEFAULT
+            with pytest.raises(ClosedEnvironmentError, match="this lease of the vector env has ended"):
+                lease.submit(0, "reset")
+            with pytest.raises(ResetNeeded):
+                envs.step([READ, READ])
+            envs.reset(seed=0)
+            envs.step([READ, READ])
+
+    def test_the_rollout_driver_needs_only_the_seam(self) -> None:
+        """A vector env that offers nothing but lend() and close() (as the Ray vector env) is driven as well."""
+
+        class OnlyLends:
+            def __init__(self, envs: AWMVectorEnv) -> None:
+                self._envs, self.num_envs = envs, envs.num_envs
+
+            def lend(self) -> Any:
+                return self._envs.lend()
+
+            def close(self, **kwargs: Any) -> None:
+                self._envs.close(**kwargs)
+
+        with AWMVectorEnv(CLINIC, num_envs=2, max_steps=3) as envs:
+            policy = awm_gym.vector.RolloutDriver(
+                OnlyLends(envs), lambda observations: [ANSWER] * len(observations), tasks=[0, 1, 2], progress=False
+            )
+            episodes = list(policy)
+        assert sorted(episode.task_idx for episode in episodes) == [0, 1, 2]
+        assert {episode.scenario for episode in episodes} == {CLINIC}

@@ -208,7 +208,7 @@ class TestWithTheOpenAIClient:
     def test_the_openai_policy_drives_it_with_text_actions(self, base: gym.Env, server: FakeOpenAIServer) -> None:
         replies = [ToolCallReply(c["name"], c["arguments"]) for c in SOLUTION.calls] + [SOLUTION.final_answer]
         server.enqueue(*replies, model="agent-policy")
-        policy = OpenAIPolicy("agent-policy", server.base_url, max_retries=0)
+        policy = OpenAIPolicy(base_url=server.base_url, model="agent-policy", max_retries=0)
         env = ChatMessages(base)
         messages, info = env.reset(seed=0, options={"task_idx": 3})
         done = False

@@ -363,7 +363,7 @@ class TestFailures:
         self, base: gym.Env, server: FakeOpenAIServer
     ) -> None:
         server.enqueue(ErrorReply(500, "the model is down"), model="expert-http-error")
-        expert = OpenAIExpert(server.base_url, "expert-http-error", max_retries=0)
+        expert = OpenAIExpert(base_url=server.base_url, model="expert-http-error", max_retries=0)
         env = ExpertAdvice(base, expert)
         env.reset(seed=0, options={"task_idx": 3})
         obs, *_, info = env.step(ask())
@@ -372,7 +372,7 @@ class TestFailures:
 
     def test_a_timeout_of_the_openai_expert_gives_an_observation(self, base: gym.Env, server: FakeOpenAIServer) -> None:
         server.enqueue(DelayedReply(3.0, "too late"), model="expert-slow")
-        expert = OpenAIExpert(server.base_url, "expert-slow", timeout=0.3, max_retries=0)
+        expert = OpenAIExpert(base_url=server.base_url, model="expert-slow", timeout=0.3, max_retries=0)
         env = ExpertAdvice(base, expert)
         env.reset(seed=0, options={"task_idx": 3})
         obs, *_, info = env.step(ask())
@@ -385,7 +385,9 @@ class TestOpenAIExpert:
         self, base: gym.Env, server: FakeOpenAIServer
     ) -> None:
         server.enqueue("Call cancel_appointment with appointment_id 9.", model="expert-ok")
-        env = ExpertAdvice(base, OpenAIExpert(server.base_url, "expert-ok", temperature=0.2, max_tokens=64))
+        env = ExpertAdvice(
+            base, OpenAIExpert(base_url=server.base_url, model="expert-ok", temperature=0.2, max_tokens=64)
+        )
         env.reset(seed=0, options={"task_idx": 3})
         env.step(SOLUTION[0])
         obs, *_ = env.step(ask("How do I cancel it?"))
@@ -400,7 +402,9 @@ class TestOpenAIExpert:
 
     def test_verifier_informed_prompts_include_the_verifier_code(self, base: gym.Env, server: FakeOpenAIServer) -> None:
         server.enqueue("Cancel appointment 9.", model="expert-informed")
-        env = ExpertAdvice(base, OpenAIExpert(server.base_url, "expert-informed"), verifier_informed=True)
+        env = ExpertAdvice(
+            base, OpenAIExpert(base_url=server.base_url, model="expert-informed"), verifier_informed=True
+        )
         env.reset(seed=0, options={"task_idx": 3})
         env.step(ask())
         request = [r for r in server.requests if r["model"] == "expert-informed"][-1]
@@ -409,7 +413,7 @@ class TestOpenAIExpert:
 
     def test_an_empty_reply_is_a_failure(self, base: gym.Env, server: FakeOpenAIServer) -> None:
         server.enqueue("   ", model="expert-empty")
-        env = ExpertAdvice(base, OpenAIExpert(server.base_url, "expert-empty"))
+        env = ExpertAdvice(base, OpenAIExpert(base_url=server.base_url, model="expert-empty"))
         env.reset(seed=0, options={"task_idx": 3})
         obs, *_ = env.step(ask())
         assert obs.startswith("Expert unavailable: LLMError: the expert model 'expert-empty'")

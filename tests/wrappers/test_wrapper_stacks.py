@@ -228,7 +228,7 @@ class TestWithModels:
             agent += [ToolCallReply(call["name"], call["arguments"]) for call in SOLUTION.calls]
             server.enqueue(*agent, SOLUTION.final_answer, model="agent")
             path = tmp_path / "episodes.jsonl"
-            stack = ExpertAdvice(RewardShaping(base, **SHAPING), OpenAIExpert(server.base_url, "expert"))
+            stack = ExpertAdvice(RewardShaping(base, **SHAPING), OpenAIExpert(base_url=server.base_url, model="expert"))
             env = RecordEpisodes(ChatMessages(stack), path)
             client = openai.OpenAI(base_url=server.base_url, api_key="EMPTY")
             messages, info = env.reset(seed=0, options={"task_idx": 3})
@@ -265,7 +265,7 @@ class TestWithModels:
             env = gym.make(
                 SCENARIO, max_steps=MAX_STEPS, verifier_mode="sql", judge_base_url=server.base_url, judge_model="judge"
             )
-            expert = OpenAIExpert(server.base_url, "expert")
+            expert = OpenAIExpert(base_url=server.base_url, model="expert")
             stack = RewardShaping(ExpertAdvice(env, expert, verifier_informed=True), **SHAPING)
             steps = run(stack, [ask("How do I cancel it?"), *SOLUTION.actions()])
             env.close()
@@ -285,8 +285,86 @@ class TestWithModels:
 
 def test_the_package_exports_every_public_name_of_its_modules_once() -> None:
     import awm_gym.wrappers as package
-    from awm_gym.wrappers import chat, expert_advice, recording, reward_shaping, sb3
+    from awm_gym.wrappers import chat, expert, expert_advice, playback, recording, reward_shaping, sb3
 
-    modules = (chat, expert_advice, recording, reward_shaping, sb3)
-    assert set(package.__all__) == {name for module in modules for name in module.__all__}
+    modules = (chat, expert, expert_advice, playback, recording, reward_shaping, sb3)
+    stack_protocol = {"VirtualStepHandler", "pass_virtual_step"}  # _stack's other names are internal
+    assert set(package.__all__) == {name for module in modules for name in module.__all__} | stack_protocol
     assert len(set(package.__all__)) == len(package.__all__)
+
+
+class _Squatter(gym.Wrapper):
+    """A foreign wrapper that writes ``key`` into every info (reset and step)."""
+
+    def __init__(self, env: gym.Env, key: str) -> None:
+        super().__init__(env)
+        self.key = key
+
+    def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+        observation, info = self.env.reset(**kwargs)
+        return observation, {**info, self.key: "mine"}
+
+    def step(self, action: Any) -> tuple[Any, ...]:
+        *result, info = self.env.step(action)
+        return (*result, {**info, self.key: "mine"})
+
+
+class TestInfoKeysAreOwned:
+    @pytest.mark.parametrize(
+        ("wrap", "key", "message"),
+        [
+            (lambda env: RewardShaping(_Squatter(env, "shaping")), "shaping", "already set below RewardShaping"),
+            (lambda env: ExpertAdvice(_Squatter(env, "expert_calls"), expert), "expert_calls", "below ExpertAdvice"),
+        ],
+        ids=["RewardShaping", "ExpertAdvice"],
+    )
+    def test_a_key_set_below_is_refused_not_overwritten(
+        self, base: gym.Env, wrap: Callable[[gym.Env], gym.Env], key: str, message: str
+    ) -> None:
+        """A wrapper whose info key is already set below raises ConfigurationError (a real check, kept under -O)."""
+        from awm_gym.errors import ConfigurationError
+
+        env = wrap(base)
+        with pytest.raises(ConfigurationError, match=f"info key.*'{key}'.*{message}"):
+            env.reset(seed=0, options={"task_idx": 3})
+            env.step(ask("Where do I start?"))
+
+
+class TestExpertCallForms:
+    @pytest.mark.parametrize(
+        "action",
+        [
+            ask("Q?"),
+            json.dumps({"name": "mcp_tool_ask_expert", "arguments": {"question": "Q?"}}),
+            json.dumps(
+                {"name": "call_tool", "arguments": {"tool_name": "ask_expert", "arguments": '{"question": "Q?"}'}}
+            ),
+            json.dumps(
+                {
+                    "name": "call_tool",
+                    "arguments": {"tool_name": "mcp_tool_ask_expert", "arguments": {"question": "Q?"}},
+                }
+            ),
+        ],
+        ids=["tool_call block", "mcp_tool_ prefix", "call_tool", "call_tool with a prefixed name"],
+    )
+    def test_every_awm_form_reaches_the_expert(self, base: gym.Env, action: str) -> None:
+        """The expert wrapper reads AWM's meta-call forms exactly as the env reads them (one implementation)."""
+        env = ExpertAdvice(base, expert)
+        env.reset(seed=0, options={"task_idx": 3})
+        observation, *_, info = env.step(action)
+        assert observation == "Advice on: Q?" and info["expert_call"]["status"] == "answered"
+
+
+def test_names_keep_their_old_import_paths() -> None:
+    """What expert_advice and recording exported before the split still imports from there (the same objects)."""
+    import awm_gym.wrappers as package
+    from awm_gym.wrappers import expert_advice, recording
+
+    for module, names in (
+        (expert_advice, ("EXPERT_SYSTEM_PROMPT", "ExpertContext", "OpenAIExpert", "ScaffoldSchedule", "expert_prompt")),
+        (expert_advice, ("VirtualStepHandler", "pass_virtual_step")),
+        (recording, ("ReplayResult", "read_episodes", "replay")),
+    ):
+        for name in names:
+            assert getattr(module, name) is getattr(package, name), f"{module.__name__}.{name}"
