@@ -34,11 +34,14 @@ def test_bench_env_measures_every_figure(tmp_path: Path) -> None:
 
 
 def test_bench_expert_compares_conditions(tmp_path: Path) -> None:
-    """bench_expert runs both conditions offline and records every episode."""
+    """bench_expert evaluates both conditions offline (labelled a simulation), paired, recording every episode."""
     results = _run("bench_expert.py", tmp_path, "--noise", "0.5")
-    baseline, expert = results["conditions"]["baseline"], results["conditions"]["expert"]
+    assert results["simulation"] is True and results["benchmark"]["mode"].startswith("SIMULATION")
+    baseline, expert = results["summary"]["baseline"], results["summary"]["expert"]
     assert baseline["episodes"] == expert["episodes"] == 10  # pet clinic's ten tasks, none a no-op pass
-    assert baseline["mean_expert_calls"] == 0 and expert["mean_expert_calls"] > 0
-    assert expert["success_rate"] >= baseline["success_rate"]
-    assert len((tmp_path / "bench_expert_expert.jsonl").read_text().splitlines()) == 10
+    assert baseline["diagnostics"]["mean_expert_calls"] == 0 and expert["diagnostics"]["mean_expert_calls"] > 0
+    assert expert["success"]["estimate"] >= baseline["success"]["estimate"]
+    [comparison] = results["comparisons"]
+    assert (comparison["a"], comparison["b"], comparison["tasks"]) == ("baseline", "expert", 10)
+    assert len(results["episodes"]) == 20
     assert (tmp_path / "bench_expert.png").stat().st_size > 0

@@ -15,12 +15,14 @@ from helpers import wait_gone
 import awm_gym  # noqa: F401  (registers the scenarios)
 from awm_gym.catalog import load_reference_solutions
 from awm_gym.errors import ConfigurationError
-from awm_gym.wrappers.sb3 import DEFAULT_FINAL_ANSWER, SB3Spaces, default_action_menu, encode_text
+from awm_gym.wrappers.sb3 import DEFAULT_FINAL_ANSWER, SB3Spaces, default_action_menu, encode_text, hash_text
 
 pytest.importorskip("stable_baselines3")
 
+from sb3_contrib import MaskablePPO  # noqa: E402
 from stable_baselines3 import PPO  # noqa: E402
 from stable_baselines3.common.env_checker import check_env  # noqa: E402
+from stable_baselines3.common.logger import Logger  # noqa: E402
 from stable_baselines3.common.vec_env import DummyVecEnv  # noqa: E402
 
 CLINIC = "awmgym_pet_clinic"
@@ -34,7 +36,7 @@ def make(**options: object) -> SB3Spaces:
 @pytest.fixture(scope="module")
 def env() -> Iterator[SB3Spaces]:
     """One wrapped pet clinic env shared by the module."""
-    env = make(observation_bytes=256)
+    env = make(features="bytes", observation_bytes=256)
     yield env
     pid = env.unwrapped.host.server_pid
     env.close()
@@ -60,9 +62,9 @@ class TestSpaces:
     def test_action_sends_the_menu_entry(self, env: SB3Spaces) -> None:
         """Action k sends actions[k]; the final answer ends the episode with the verifier's reward."""
         env.reset(seed=0)
-        read = env.actions.index(json.dumps({"name": "list_veterinarians", "arguments": {}}))
+        read = env.actions.index(json.dumps({"name": "list_my_pets", "arguments": {}}))
         obs, reward, terminated, truncated, info = env.step(np.int64(read))
-        assert info["tool_call"]["name"] == "list_veterinarians" and not terminated
+        assert info["tool_call"]["name"] == "list_my_pets" and not terminated
         assert bytes(obs[:1]) == b"["
         _, reward, terminated, _, info = env.step(len(env.actions) - 1)
         assert terminated and info["final_answer"] == DEFAULT_FINAL_ANSWER and reward == 0.0
@@ -70,15 +72,33 @@ class TestSpaces:
             env.step(len(env.actions))
 
     def test_default_menu(self, env: SB3Spaces) -> None:
-        """The default menu holds the scenario's reference calls, its no-argument tools and the final answer."""
+        """The menu holds every task's reference calls (the distractors of the others), the answers, then Done."""
         menu = default_action_menu(env)
-        solutions = load_reference_solutions()
-        reference = {
-            json.dumps(call) for (name, _), solution in solutions.items() if name == CLINIC for call in solution.calls
-        }
+        solutions = [s for (name, _), s in load_reference_solutions().items() if name == CLINIC]
+        reference = {json.dumps(call) for solution in solutions for call in solution.calls}
         assert reference <= set(menu) and len(menu) == len(set(menu))
-        assert json.dumps({"name": "list_veterinarians", "arguments": {}}) in menu
+        assert {solution.final_answer for solution in solutions} <= set(menu)
         assert menu[-1] == DEFAULT_FINAL_ANSWER
+
+    def test_hashed_features(self) -> None:
+        """Hashing features: task and observation vectors, the taken entries and the step fraction."""
+        env = make(hash_dims=16, tasks=[3])
+        try:
+            assert env.observation_space == gym.spaces.Box(-1.0, 1.0, (2 * 16 + len(env.actions) + 1,), np.float32)
+            obs, info = env.reset(seed=0)
+            assert info["task_idx"] == 3 and obs in env.observation_space
+            assert np.array_equal(obs[:16], hash_text(info["task"], 16)) and obs[-1] == 0.0
+            assert env.action_masks().all()
+            obs, *_ = env.step(0)
+            assert obs[32] == 1.0 and obs[-1] == pytest.approx(1 / 4) and not env.action_masks()[0]
+            assert env.action_masks()[-1]  # final answers are never masked
+            env.reset(seed=0)
+            assert env.action_masks().all()  # a new episode forgets the taken calls
+        finally:
+            env.close()
+        assert hash_text("", 8).tolist() == [0.0] * 8
+        a, b, c = hash_text("cancel my appointment"), hash_text("cancel the appointment"), hash_text("pay invoice")
+        assert float(a @ b) > float(a @ c)  # shared words make vectors closer
 
     def test_custom_menu(self) -> None:
         """A custom menu sets the Discrete size."""
@@ -94,7 +114,9 @@ class TestSpaces:
         ("options", "message"),
         [
             ({"actions": []}, "actions must be a non-empty sequence of strings"),
-            ({"observation_bytes": 0}, "observation_bytes must be at least 1, got 0"),
+            ({"observation_bytes": 0}, "observation_bytes and hash_dims must be at least 1, got 0 and 256"),
+            ({"features": "pixels"}, "features must be 'hashing' or 'bytes', got 'pixels'"),
+            ({"tasks": []}, "tasks must be None or a non-empty sequence of task indices"),
         ],
     )
     def test_bad_options(self, options: dict[str, object], message: str) -> None:
@@ -118,16 +140,43 @@ class TestStableBaselines3:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             check_env(env)
+            hashed = make(hash_dims=32)
+            try:
+                check_env(hashed)
+            finally:
+                hashed.close()
 
-    def test_ppo_learns_on_a_dummy_vec_env(self) -> None:
+    def test_ppo_trains_on_a_dummy_vec_env(self) -> None:
         """PPO's MlpPolicy trains for a couple of updates on SB3's own DummyVecEnv of wrapped envs."""
-        venv = DummyVecEnv([lambda: make(observation_bytes=128)] * 2)
+        venv = DummyVecEnv([lambda: make(hash_dims=32)] * 2)
         pids = []
         try:
             model = PPO("MlpPolicy", venv, n_steps=32, batch_size=32, n_epochs=2, seed=0, device="cpu")
+            model.set_logger(Logger(folder=None, output_formats=[]))
             model.learn(64)
             assert model.num_timesteps == 64
             pids = [env.unwrapped.host.server_pid for env in venv.envs]
         finally:
             venv.close()
         assert wait_gone(pids) == []
+
+    def test_maskable_ppo_training_loop(self) -> None:
+        """MaskablePPO runs a few hundred steps with the masks; it never picks a masked (repeated) call."""
+        venv = DummyVecEnv([lambda: SB3Spaces(gym.make(CLINIC_ID, max_steps=4), hash_dims=32, tasks=[0, 3])] * 2)
+        chosen: list[tuple[np.ndarray, int]] = []
+        real_step = SB3Spaces.step
+
+        def spy(self: SB3Spaces, action: object) -> object:
+            chosen.append((self.action_masks().copy(), int(np.asarray(action).item())))
+            return real_step(self, action)
+
+        try:
+            SB3Spaces.step = spy  # type: ignore[method-assign]
+            model = MaskablePPO("MlpPolicy", venv, n_steps=64, batch_size=64, n_epochs=2, seed=0, device="cpu")
+            model.set_logger(Logger(folder=None, output_formats=[]))
+            model.learn(256)
+        finally:
+            SB3Spaces.step = real_step  # type: ignore[method-assign]
+            venv.close()
+        assert model.num_timesteps == 256 and len(chosen) >= 256
+        assert all(masks[action] for masks, action in chosen)
