@@ -8,7 +8,9 @@ pack, ``AWM_DATA_DIR`` and the Hugging Face cache), reading names only:
     >>> "AWM/awmgym_workflow_automation-v0" in gym.registry
     True
 
-Heavy parts (the env, wrappers, vector env, LLM clients) load on first use.
+It also registers ``AWM/suite-v0`` (:class:`~awm_gym.envs.AWMSuiteEnv`), which draws a (scenario, task) pair
+from a :class:`TaskSet` at every reset (see :func:`task_split`). Heavy parts (the env, wrappers, vector env,
+LLM clients) load on first use.
 """
 
 from __future__ import annotations
@@ -35,14 +37,19 @@ from awm_gym.errors import (
 )
 
 if TYPE_CHECKING:
-    from awm_gym.envs import AWMEnv
+    from awm_gym.catalog import TaskRef, TaskSet
+    from awm_gym.envs import AWMEnv, AWMSuiteEnv
+    from awm_gym.evaluation import evaluate
+    from awm_gym.suite import task_split, tasks_dataset
     from awm_gym.vector import AWMVectorEnv
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "SUITE_ID",
     "AWMEnv",
     "AWMGymError",
+    "AWMSuiteEnv",
     "AWMVectorEnv",
     "ConfigurationError",
     "DataFormatError",
@@ -53,16 +60,23 @@ __all__ = [
     "SubEnvError",
     "SubEnvStartError",
     "SubEnvWorkerError",
+    "TaskRef",
+    "TaskSet",
     "VerifierError",
     "__version__",
     "download",
     "env_id",
+    "evaluate",
     "list_scenarios",
     "register_scenarios",
+    "task_split",
+    "tasks_dataset",
 ]
 
 ENTRY_POINT = "awm_gym.envs.awm_env:AWMEnv"
 VECTOR_ENTRY_POINT = "awm_gym.vector.vector_env:AWMVectorEnv"
+SUITE_ID = "AWM/suite-v0"
+"""The env that draws a (scenario, task) from a task set at every reset (:class:`~awm_gym.envs.AWMSuiteEnv`)."""
 
 
 def env_id(scenario: str) -> str:
@@ -117,10 +131,34 @@ def download(**kwargs: Any) -> Path:
     return path
 
 
-# The env and the vector env load on first use (they import Gymnasium's heavier parts and the host layer).
-__getattr__, _ = lazy_exports(__name__, {"AWMEnv": "awm_gym.envs", "AWMVectorEnv": "awm_gym.vector"})
+# The envs, the vector env and the task sets load on first use (Gymnasium's heavier parts, the host layer).
+__getattr__, _ = lazy_exports(
+    __name__,
+    {
+        "AWMEnv": "awm_gym.envs",
+        "AWMSuiteEnv": "awm_gym.envs",
+        "AWMVectorEnv": "awm_gym.vector",
+        "evaluate": "awm_gym.evaluation",
+        "TaskRef": "awm_gym.catalog",
+        "TaskSet": "awm_gym.catalog",
+        "task_split": "awm_gym.suite",
+        "tasks_dataset": "awm_gym.suite",
+    },
+)
+
+
+def _register_suite() -> None:
+    from gymnasium.envs.registration import EnvSpec, registry
+
+    if SUITE_ID not in registry:
+        registry[SUITE_ID] = EnvSpec(
+            id=SUITE_ID,
+            entry_point="awm_gym.envs.suite:AWMSuiteEnv",
+            vector_entry_point="awm_gym.vector.suite:suite_vector_env",
+        )
 
 
 # Child processes (scenario servers, the verifier worker) import this package but need no registry.
 if not os.environ.get("AWM_GYM_CHILD"):
     register_scenarios()
+    _register_suite()

@@ -8,6 +8,9 @@ Examples::
     awm-gym check --data-dir ~/awm --json report.json
     awm-gym list
     awm-gym download
+    awm-gym serve                                 # MCP at /mcp, OpenEnv at /ws, on 127.0.0.1:8000
+    awm-gym eval --simulate --repeats 3           # offline (a SIMULATION): synthetic student with/without expert
+    awm-gym eval --tasks test.json --model Qwen3-4B --base-url http://localhost:8000/v1 --repeats 4
 """
 
 from __future__ import annotations
@@ -52,7 +55,11 @@ def _run(args: argparse.Namespace) -> int:
         env = ChatMessages(env)
         # AWM's agent convention: tools listed in the system prompt, calls written as <tool_call> text.
         policy = OpenAIPolicy(
-            args.model, args.base_url, args.api_key, temperature=args.temperature, use_native_tools=False
+            base_url=args.base_url,
+            model=args.model,
+            api_key=args.api_key,
+            temperature=args.temperature,
+            use_native_tools=False,
         )
     try:
         obs, info = env.reset(seed=args.seed, options=None if args.task is None else {"task_idx": args.task})
@@ -91,9 +98,11 @@ def _run(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from awm_gym.audit import audit, format_table, write_report
+    from awm_gym.verifier import isolation_level
 
-    audits = audit(args.scenarios or None, data_dir=args.data_dir, progress=not args.no_progress)
+    audits = audit(args.scenarios or None, data_dir=args.data_dir, progress=not args.no_progress, jobs=args.jobs)
     print(format_table(audits))
+    print(f"\nverifier isolation: {isolation_level().value} (see docs/security.md)")
     if args.json:
         write_report(audits, args.json)
         print(f"\nJSON report: {args.json}")
@@ -118,6 +127,31 @@ def _download(args: argparse.Namespace) -> int:
     print(f"AgentWorldModel-1K is in {path}")
     if args.local_dir:
         print(f"use it with AWM_DATA_DIR={path} or data_dir={str(path)!r}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import os
+
+    from awm_gym.catalog import TaskSet
+    from awm_gym.server import ServeConfig, serve
+
+    env_kwargs: dict[str, Any] = {"max_steps": args.max_steps, "verifier_mode": args.verifier_mode}
+    config = ServeConfig(
+        host=args.host,
+        port=args.port,
+        token=args.token or os.environ.get("AWM_SERVE_TOKEN") or None,
+        scenarios=args.scenarios or None,
+        tasks=TaskSet.load(args.tasks) if args.tasks else None,
+        default_scenario=args.scenarios[0] if len(args.scenarios or ()) == 1 else None,
+        data_dir=args.data_dir,
+        max_sessions=args.max_sessions,
+        idle_timeout=args.idle_timeout,
+        max_request_bytes=args.max_request_bytes,
+        max_argument_bytes=args.max_argument_bytes,
+        env_kwargs=env_kwargs,
+    )
+    serve(config)
     return 0
 
 
@@ -147,9 +181,14 @@ def _parser() -> argparse.ArgumentParser:
         "check", help="audit scenarios: database, server, tools, verifiers, solutions, no-op passes"
     )
     check.add_argument("scenarios", nargs="*", help="scenario names (default: the bundled pack, or all of --data-dir)")
-    check.add_argument("--data-dir", help="directory of AgentWorldModel-1K jsonl files to audit")
+    check.add_argument(
+        "--data-dir", help="AgentWorldModel-1K jsonl directory (or awm_1k_fixed_harness parquet) to audit"
+    )
     check.add_argument("--json", help="also write the report as JSON to this file")
     check.add_argument("--no-progress", action="store_true", help="no progress bar")
+    check.add_argument(
+        "--jobs", "-j", type=int, default=None, help="scenarios audited in parallel (default: the number of CPUs)"
+    )
     check.set_defaults(handler=_check)
 
     listing = commands.add_parser("list", help="list available scenarios by source")
@@ -160,6 +199,29 @@ def _parser() -> argparse.ArgumentParser:
     download.add_argument("--revision", help="dataset revision (default: main)")
     download.add_argument("--local-dir", help="put the files here instead of the hub cache")
     download.set_defaults(handler=_download)
+
+    from awm_gym.evaluation import command as eval_command  # cheap: argparse only
+
+    evaluation = commands.add_parser(
+        "eval", help="evaluate policies on a pinned task set: verifier success, paired comparisons, resumable"
+    )
+    eval_command.add_arguments(evaluation)
+    evaluation.set_defaults(handler=eval_command.run)
+
+    srv = commands.add_parser("serve", help="serve scenarios to remote agents and trainers (MCP and OpenEnv)")
+    srv.add_argument("scenarios", nargs="*", help="scenarios clients may choose (default: every one found)")
+    srv.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback; others need --token)")
+    srv.add_argument("--port", type=int, default=8000, help="TCP port (default: 8000; 0 picks a free one)")
+    srv.add_argument("--token", help="access token clients send as a bearer token (or set AWM_SERVE_TOKEN)")
+    srv.add_argument("--data-dir", help="directory of AgentWorldModel-1K jsonl files")
+    srv.add_argument("--tasks", help="a task set file (.json/.jsonl): serve only its (scenario, task) pairs")
+    srv.add_argument("--max-sessions", type=int, default=64, help="concurrent client sessions (default: 64)")
+    srv.add_argument("--idle-timeout", type=float, default=600.0, help="seconds before an idle session is reaped")
+    srv.add_argument("--max-steps", type=int, default=30, help="tool calls per episode (default: 30)")
+    srv.add_argument("--verifier-mode", choices=("code", "sql"), default="code")
+    srv.add_argument("--max-request-bytes", type=int, default=1 << 20, help="largest request body (default: 1 MiB)")
+    srv.add_argument("--max-argument-bytes", type=int, default=64 << 10, help="largest tool arguments (64 KiB)")
+    srv.set_defaults(handler=_serve)
     return parser
 
 

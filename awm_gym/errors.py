@@ -8,10 +8,14 @@ Error tree::
     ├── SubEnvError                  the scenario's server process (the sub-environment)
     │   ├── SubEnvStartError         ... could not be started (import error, crash while building the app)
     │   ├── SubEnvClosedError        ... was used after ``close()``
-    │   └── SubEnvWorkerError        ... raised inside a vector env (carries its index, scenario and task)
+    │   ├── SubEnvWorkerError        ... raised inside a vector env (carries its index, scenario and task)
+    │   └── ActorLostError           ... lived in a Ray actor that died or hung, and could not be recovered
     ├── DownloadError                the AgentWorldModel-1K download failed (e.g. the hub is unreachable)
     ├── VerifierError                the verifier worker itself failed (not the verifier code: that is a label)
+    │   └── IsolationUnavailableError    no kernel sandbox for verifier code here, and no opt-in to run without one
     ├── ConfigurationError           an option is missing or inconsistent (e.g. sql mode without a judge)
+    ├── SessionLimitError            ``awm-gym serve`` already runs its maximum number of client sessions
+    ├── MissingExtraError            an optional dependency is not installed (also an ImportError; names the extra)
     └── LLMError                     an OpenAI-compatible endpoint failed after all retries
 
 Errors say what was expected, what was found, and how to fix it. Failures of lower layers are chained
@@ -22,11 +26,15 @@ from __future__ import annotations
 
 __all__ = [
     "AWMGymError",
+    "ActorLostError",
     "ConfigurationError",
     "DataFormatError",
     "DownloadError",
+    "IsolationUnavailableError",
     "LLMError",
+    "MissingExtraError",
     "ScenarioNotFoundError",
+    "SessionLimitError",
     "SubEnvClosedError",
     "SubEnvError",
     "SubEnvStartError",
@@ -84,12 +92,28 @@ class SubEnvWorkerError(SubEnvError):
         self.operation = operation
 
 
+class ActorLostError(SubEnvError):
+    """The Ray actor hosting a sub-environment died, hung past its timeout or could not be (re)started."""
+
+
 class VerifierError(AWMGymError, RuntimeError):
     """The verifier worker process failed (a failing verifier *function* is reported as a label instead)."""
 
 
+class IsolationUnavailableError(VerifierError):
+    """No kernel-enforced sandbox for verifier code is available and running without one was not opted into."""
+
+
 class ConfigurationError(AWMGymError, ValueError):
     """An option is missing or inconsistent."""
+
+
+class MissingExtraError(AWMGymError, ImportError):
+    """An optional dependency is not installed; the message names the ``pip install awm-gym[extra]`` command."""
+
+
+class SessionLimitError(AWMGymError, RuntimeError):
+    """``awm-gym serve`` already runs its maximum number of client sessions."""
 
 
 class LLMError(AWMGymError, RuntimeError):

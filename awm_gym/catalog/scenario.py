@@ -26,6 +26,7 @@ __all__ = [
     "VerifierMode",
     "VerifierRecord",
     "parse_scenario",
+    "parse_tasks",
 ]
 
 VerifierMode = Literal["code", "sql"]
@@ -248,6 +249,20 @@ def _pick_verifiers(
     return tuple(picked)
 
 
+def parse_tasks(name: str, tasks_record: Mapping[str, Any]) -> tuple[str, ...]:
+    """The task texts of a ``gen_tasks`` record (its ``tasks`` list, possibly stored as a JSON string).
+
+    Raises:
+        DataFormatError: ``tasks`` is not a list of strings.
+    """
+    tasks_value = _decoded(tasks_record.get("tasks"), "gen_tasks.tasks", name)
+    if not isinstance(tasks_value, list) or not all(isinstance(t, str) for t in tasks_value):
+        raise DataFormatError(
+            f"gen_tasks.tasks of scenario {name!r} should be a list of strings, found {tasks_value!r:.200}"
+        )
+    return tuple(tasks_value)
+
+
 def parse_scenario(
     name: str,
     records: Mapping[str, Any],
@@ -272,12 +287,7 @@ def parse_scenario(
             raise DataFormatError(f"scenario {name!r} has no record in {file} ({source})")
         return record
 
-    tasks_value = _decoded(required("tasks", "gen_tasks.jsonl").get("tasks"), "gen_tasks.tasks", name)
-    if not isinstance(tasks_value, list) or not all(isinstance(t, str) for t in tasks_value):
-        raise DataFormatError(
-            f"gen_tasks.tasks of scenario {name!r} should be a list of strings, found {tasks_value!r:.200}"
-        )
-    tasks = tuple(tasks_value)
+    tasks = parse_tasks(name, required("tasks", "gen_tasks.jsonl"))
     full_code = required("envs", "gen_envs.jsonl").get("full_code")
     if not isinstance(full_code, str) or not full_code.strip():
         raise DataFormatError(f"gen_envs.full_code of scenario {name!r} is missing or empty ({source})")

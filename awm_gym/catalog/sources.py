@@ -7,9 +7,11 @@ Sources, in the order a name is looked up:
 3. the Hugging Face hub cache, if ``Snowflake/AgentWorldModel-1K`` was downloaded (``awm-gym download``);
 4. the bundled pack inside the package (always present, names start with ``awmgym_``).
 
-A source is a directory holding the AgentWorldModel-1K jsonl files. Listing names reads only
-``gen_scenario.jsonl`` (cheap enough for import time); loading a scenario indexes each file once per process
-(byte offsets per scenario key) and then reads just that scenario's lines.
+A source is a directory holding the AgentWorldModel-1K jsonl files, or data in the layout of the other
+public release, ``awm_1k_fixed_harness`` (parquet files or an ``hf://datasets/`` id; see
+:mod:`awm_gym.catalog.harness`; a parquet directory on ``AWM_DATA_DIR`` is read with ``datasets`` at import).
+For jsonl, listing names reads only ``gen_scenario.jsonl`` (cheap enough for import time); loading a scenario
+indexes each file once per process (byte offsets per scenario key) and then reads just that scenario's lines.
 """
 
 from __future__ import annotations
@@ -25,14 +27,15 @@ from typing import Any
 
 from awm_gym.catalog.hub import cached_snapshot
 from awm_gym.catalog.names import normalize_name
-from awm_gym.catalog.scenario import Scenario, parse_scenario
-from awm_gym.errors import ConfigurationError, ScenarioNotFoundError
+from awm_gym.catalog.scenario import Scenario, parse_scenario, parse_tasks
+from awm_gym.errors import ConfigurationError, DataFormatError, ScenarioNotFoundError
 
 __all__ = [
     "AWM_FILES",
     "BUNDLED_DIR",
     "ScenarioSource",
     "default_sources",
+    "find_source",
     "list_scenarios",
     "load_scenario",
 ]
@@ -163,6 +166,20 @@ class ScenarioSource:
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and normalize_name(name) in self.names()
 
+    def task_texts(self, name: str) -> tuple[str, ...]:
+        """One scenario's task texts, read from ``gen_tasks`` alone (cheaper than :meth:`load`).
+
+        Raises:
+            DataFormatError: The scenario has no (well-formed) ``gen_tasks`` record.
+        """
+        key = normalize_name(name)
+        if key in self._loaded:
+            return self._loaded[key].tasks
+        found = self._indexes["tasks"].records(key) if "tasks" in self._indexes else []
+        if not found:
+            raise DataFormatError(f"scenario {key!r} has no record in gen_tasks.jsonl ({self.origin}: {self.root})")
+        return parse_tasks(key, found[0])
+
     def load(self, name: str) -> Scenario:
         """Parse one scenario's records from every file (first record wins for per-scenario files)."""
         key = normalize_name(name)
@@ -180,10 +197,21 @@ _source_lock = threading.Lock()
 
 
 def _source(root: str | os.PathLike[str], origin: str) -> ScenarioSource:
-    key = (str(Path(root).resolve()), origin)
+    """The (cached) source of ``root``: AWM jsonl files, or the awm_1k_fixed_harness layout (parquet, hub id)."""
+    from awm_gym.catalog import harness
+
+    given = (str(root), origin)
+    if os.path.isabs(given[0]) or given[0].startswith(harness.HUB_PREFIX):  # the common case, without stat calls
+        with _source_lock:
+            if given in _source_cache:
+                return _source_cache[given]
+    is_harness = harness.is_harness_location(root)
+    key = (str(root) if is_harness and str(root).startswith(harness.HUB_PREFIX) else str(Path(root).resolve()), origin)
     with _source_lock:
         if key not in _source_cache:
-            _source_cache[key] = ScenarioSource(root, origin)
+            _source_cache[key] = harness.HarnessSource(root, origin) if is_harness else ScenarioSource(root, origin)
+        if os.path.isabs(given[0]) or given[0].startswith(harness.HUB_PREFIX):
+            _source_cache[given] = _source_cache[key]
         return _source_cache[key]
 
 
@@ -191,15 +219,20 @@ def default_sources(data_dir: str | os.PathLike[str] | None = None) -> list[Scen
     """The scenario sources in lookup order (see the module docstring).
 
     Raises:
-        ConfigurationError: ``data_dir`` was given but is not a directory.
+        ConfigurationError: ``data_dir`` was given but is neither a directory nor harness-layout data.
     """
+    from awm_gym.catalog.harness import is_harness_location
+
     sources = []
     if data_dir is not None:
-        if not Path(data_dir).is_dir():
-            raise ConfigurationError(f"data_dir={str(data_dir)!r} is not a directory of AgentWorldModel-1K jsonl files")
+        if not Path(data_dir).is_dir() and not is_harness_location(data_dir):
+            raise ConfigurationError(
+                f"data_dir={str(data_dir)!r} is not a directory of AgentWorldModel-1K jsonl files, nor "
+                "awm_1k_fixed_harness data (a .parquet file, a directory of them, or hf://datasets/<repo id>)"
+            )
         sources.append(_source(data_dir, "data_dir"))
     for part in os.environ.get("AWM_DATA_DIR", "").split(os.pathsep):
-        if part and Path(part).is_dir():
+        if part and Path(part).is_dir():  # jsonl or parquet; hf:// ids only as data_dir (":" splits this list)
             sources.append(_source(part, "AWM_DATA_DIR"))
         elif part:
             logger.warning("AWM_DATA_DIR entry %r is not a directory; ignoring it", part)
@@ -226,11 +259,20 @@ def load_scenario(name: str, data_dir: str | os.PathLike[str] | None = None) -> 
     Raises:
         ScenarioNotFoundError: No source has it; the message lists the sources and how to get more.
     """
+    return find_source(name, data_dir).load(name)
+
+
+def find_source(name: str, data_dir: str | os.PathLike[str] | None = None) -> ScenarioSource:
+    """The first source (in :func:`default_sources` order) that has the scenario.
+
+    Raises:
+        ScenarioNotFoundError: No source has it; the message lists the sources and how to get more.
+    """
     sources = default_sources(data_dir)
     key = normalize_name(name)
     for source in sources:
         if key in source.names():
-            return source.load(key)
+            return source
     known = sorted({n for source in sources for n in source.names()})
     close = difflib.get_close_matches(key, known, n=3)
     hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""

@@ -17,6 +17,7 @@ from awm_gym.testing.openai_server import (
     Responder,
     ToolCallReply,
 )
+from awm_gym.testing.scale import scaled_name, write_scaled_release
 
 __all__ = [
     "DelayedReply",
@@ -25,4 +26,6 @@ __all__ = [
     "Reply",
     "Responder",
     "ToolCallReply",
+    "scaled_name",
+    "write_scaled_release",
 ]
