@@ -38,6 +38,7 @@ from typing import Any
 
 import httpx
 from machine import conditions, cpu_times  # benchmarks/machine.py, beside this script
+from report import write_docs  # benchmarks/report.py: docs/benchmarks.md from the results
 
 import awm_gym  # noqa: F401 - registers the bundled scenarios
 from awm_gym.catalog import load_reference_solutions, load_scenario
@@ -288,6 +289,101 @@ def verify_breakdown(env: AWMEnv, answer: str, reps: int) -> dict[str, Any]:
     }
 
 
+ISOLATION_SCRIPT = textwrap.dedent(
+    """
+    import json, os, statistics, sys, time, warnings
+    os.environ["AWM_GYM_VERIFIER_ISOLATION"] = sys.argv[1]
+    warnings.simplefilter("ignore")  # the opt-out warns once; here it is the point
+    from awm_gym.catalog import load_reference_solutions
+    from awm_gym.envs import AWMEnv
+    scenario, reps = sys.argv[2], int(sys.argv[3])
+    solution = load_reference_solutions()[scenario, 0]
+    env = AWMEnv(scenario, max_steps=10**9)  # construction starts the verifier worker (prestart)
+    def verify():
+        start = time.perf_counter()
+        result = env.unwrapped.verify(solution.final_answer)
+        assert result.label == "complete", result.to_info()
+        return (time.perf_counter() - start) * 1000, result.isolation
+    def episode():
+        env.reset(options={"task_idx": 0})
+        for action in solution.actions()[:-1]:
+            env.step(action)
+        return verify()
+    first, level = episode()
+    per_episode = [episode()[0] for _ in range(reps)]
+    back_to_back = [verify()[0] for _ in range(reps)]
+    env.close()
+    print(json.dumps({"isolation": level, "first_ms": first, "per_episode_ms": per_episode,
+                      "back_to_back_ms": back_to_back}))
+    """
+)
+
+
+def verifier_isolation(reps: int, rounds: int) -> dict[str, Any]:
+    """Verification latency with the kernel sandbox (``auto``) and without it (``none``, today's path), same run.
+
+    Each round runs both in fresh processes, alternating, so they share the machine's conditions: the first
+    verification of the process (after env construction, a reset and the solution's steps), then ``reps``
+    verifications at episode pace (reset and steps between them, as in training) and ``reps`` back to back.
+    """
+    samples: dict[str, dict[str, list[float]]] = {}
+    for _ in range(rounds):
+        for requested in ("auto", "none"):
+            run = _run_json(["-c", ISOLATION_SCRIPT, requested, SCENARIO, str(reps)])
+            into = samples.setdefault(run["isolation"], {"first_ms": [], "per_episode_ms": [], "back_to_back_ms": []})
+            into["first_ms"].append(run["first_ms"])
+            into["per_episode_ms"] += run["per_episode_ms"]
+            into["back_to_back_ms"] += run["back_to_back_ms"]
+    out: dict[str, Any] = {level: {k: summary(v) for k, v in figures.items()} for level, figures in samples.items()}
+    for figures in out.values():
+        figures["first_over_steady"] = figures["first_ms"]["median"] / figures["per_episode_ms"]["median"]
+    sandboxed = next((level for level in out if level != "none"), None)
+    if sandboxed is not None and "none" in out:
+        out["overhead_ms"] = {
+            key: out[sandboxed][key]["median"] - out["none"][key]["median"]
+            for key in ("per_episode_ms", "back_to_back_ms")
+        }
+    return out
+
+
+def report_isolation(figures: dict[str, Any]) -> None:
+    """Print the side-by-side verification latency table."""
+    print(f"\n{'verification (ms)':<22} {'first':>8} {'episode':>8} {'p90':>8} {'b2b':>8}  first/steady")
+    for level, row in figures.items():
+        if level == "overhead_ms":
+            continue
+        print(
+            f"{level:<22} {row['first_ms']['median']:>8.2f} {row['per_episode_ms']['median']:>8.2f} "
+            f"{row['per_episode_ms']['p90']:>8.2f} {row['back_to_back_ms']['median']:>8.2f}  {row['first_over_steady']:.2f}x"
+        )
+    if "overhead_ms" in figures:
+        print(
+            "isolation overhead (medians, ms): " + ", ".join(f"{k} {v:+.2f}" for k, v in figures["overhead_ms"].items())
+        )
+
+
+def plot_isolation(figures: dict[str, Any], path: Path) -> None:
+    """Bars: first, per-episode and back-to-back verification latency per isolation level."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    levels = [level for level in figures if level != "overhead_ms"]
+    keys = ["first_ms", "per_episode_ms", "back_to_back_ms"]
+    fig, axis = plt.subplots(figsize=(7, 4))
+    width = 0.8 / max(1, len(levels))
+    for i, level in enumerate(levels):
+        xs = [x + i * width for x in range(len(keys))]
+        axis.bar(xs, [figures[level][k]["median"] for k in keys], width, label=level)
+    axis.set_xticks([x + width * (len(levels) - 1) / 2 for x in range(len(keys))], [k[:-3] for k in keys])
+    axis.set_ylabel("milliseconds (median)")
+    axis.set_title(f"code-mode verification latency by isolation level ({SCENARIO})")
+    axis.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
 APP_FLOOR_SCRIPT = textwrap.dedent(
     """
     import asyncio, json, os, statistics, sys, tempfile, time, types
@@ -355,8 +451,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="few repetitions, scaling up to 4 (a smoke test)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument(
+        "--isolation-only",
+        action="store_true",
+        help="only the verifier isolation comparison (bench_verifier_isolation.*)",
+    )
     args = parser.parse_args(argv)
     reps = 20 if args.quick else 200
+    if args.isolation_only:
+        figures = verifier_isolation(reps // 2, 1 if args.quick else 5)
+        report_isolation(figures)
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "bench_verifier_isolation.json").write_text(json.dumps(figures, indent=2))
+        plot_isolation(figures, args.out / "bench_verifier_isolation.png")
+        return 0
     base_reps = 2 if args.quick else 5
     scales = [1, 4] if args.quick else [1, 4, 16, 64]
     start = cpu_times()
@@ -418,13 +526,16 @@ def main(argv: list[str] | None = None) -> int:
     results["scaling"] = scaling
     results["import"] = measure_import(3 if args.quick else 7)
     results["app_dispatch_in_process_ms"] = app_floor(reps)
+    results["verifier_isolation"] = verifier_isolation(reps // 2, 1 if args.quick else 5)
     results["awm_gym"], results["baseline"] = ours, theirs
     results["machine"]["during_run"] = conditions(start)
     report(results)
+    results["markdown"] = markdown(results)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "bench_env.json").write_text(json.dumps(results, indent=2))
     plot(results, args.out / "bench_env.png")
-    print(f"\nwrote {args.out / 'bench_env.json'} and {args.out / 'bench_env.png'}")
+    plot_isolation(results["verifier_isolation"], args.out / "bench_verifier_isolation.png")
+    print(f"\nwrote {args.out / 'bench_env.json'} and {args.out / 'bench_env.png'}; {write_docs(args.out)}")
     return 0
 
 
@@ -464,6 +575,7 @@ def report(results: dict[str, Any]) -> None:
         f"the app's own cost, dispatched in-process without IPC (ms): read {floor['read_ms']:.2f}, "
         f"read by id {floor['read_by_id_ms']:.2f}"
     )
+    report_isolation(results["verifier_isolation"])
     print(
         "verification, where the time goes (ms): "
         + ", ".join(f"{k.replace('_', ' ')} {_median(v):.2f}" for k, v in ours["verify_breakdown_ms"].items())
@@ -478,6 +590,76 @@ def report(results: dict[str, Any]) -> None:
             f"{row['n']:>6} {a['ready_s']:>9.2f} {b['ready_s']:>11.2f} {a['uss_server_mib']:>15.1f} "
             f"{b['uss_server_mib']:>13.1f} {a['read_steps_per_s']:>13.0f}"
         )
+
+
+_FIGURES = (  # bench_env.json key: what the docs table calls it
+    ("warm_reset_ms", "warm reset (next episode, same env)", "ms"),
+    ("cold_start_ms", "cold start of a new env (scenario used before)", "ms"),
+    ("tool_read_ms", "tool call, read (`list_veterinarians`, all vets)", "ms"),
+    ("tool_read_by_id_ms", "tool call, read by id (`get_pet`)", "ms"),
+    ("tool_write_ms", "tool call, write (`update_my_profile`)", "ms"),
+    ("verify_code_ms", "terminal verification, code mode", "ms"),
+    ("uss_per_env_mib", "memory per live env (server USS)", "MiB"),
+)
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The docs tables (figures against the baseline and the targets; scaling), from the results."""
+    ours, theirs, targets = results["awm_gym"], results["baseline"], results["targets"]
+
+    def row(label: str, mine: Any, base: float | None, unit: str, target: float | None, digits: int = 2) -> str:
+        median, p10 = _median(mine), (mine.get("p10") if isinstance(mine, dict) else None)
+        cells = [
+            label,
+            f"{median:.{digits}f} {unit}",
+            "" if p10 is None else f"{p10:.{digits}f}",
+            "" if base is None else f"{base:.1f} {unit}",
+            f"{base / median:.1f}x" if base and median else "",
+            "" if target is None else f"≤ {target} {unit}",
+            "" if target is None else ("yes" if median <= target else "no"),
+        ]
+        return "| " + " | ".join(cells) + " |"
+
+    lines = [
+        f"Scenario `{results['scenario']}`.",
+        "",
+        "| figure | awm-gym (median) | p10 | baseline | ratio | target | met |",
+        "|---|---:|---:|---:|---:|---:|:-:|",
+    ]
+    lines += [row(label, ours[key], _median(theirs[key]), unit, targets.get(key)) for key, label, unit in _FIGURES]
+    last = results["scaling"][-1]
+    n = last["n"]
+    ready = (last["awm_gym"]["ready_s"], last["baseline"]["ready_s"], "s", targets.get(f"ready_{n}_s"))
+    lines.append(row(f"{n} envs ready from cold (fresh process)", *ready))
+    imported = results["import"]
+    importing = (imported["import_awm_gym_s"], None, "s", targets.get("import_1000_s"))
+    lines.append(row("`import awm_gym` with 1,000 scenario names", *importing, digits=3))
+    floor, breakdown = results["app_dispatch_in_process_ms"], ours.get("verify_breakdown_ms", {})
+    lines += [
+        "",
+        f"Where the time goes. A tool call is mostly the scenario's own app: the same routes dispatched in-process, "
+        f"with no IPC and no parsing, cost {floor['read_ms']:.2f} ms (list) and {floor['read_by_id_ms']:.2f} ms "
+        "(by id). Importing Gymnasium alone takes "
+        f"{_median(imported['import_gymnasium_alone_s']):.3f} s of the import figure."
+        + (
+            " A verification: "
+            + ", ".join(f"{key.replace('_', ' ')} {_median(value):.2f} ms" for key, value in breakdown.items())
+            + "."
+            if breakdown
+            else ""
+        ),
+        "",
+        "| envs | ready from cold | baseline | server USS | baseline USS | zygote USS (shared by all) "
+        "| read steps/s, threads |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for scale in results["scaling"]:
+        a, b = scale["awm_gym"], scale["baseline"]
+        lines.append(
+            f"| {scale['n']} | {a['ready_s']:.2f} s | {b['ready_s']:.1f} s | {a['uss_server_mib']:.1f} MiB | "
+            f"{b['uss_server_mib']:.1f} MiB | {a['uss_zygote_mib']:.1f} MiB | {a['read_steps_per_s']:.0f} |"
+        )
+    return "\n".join(lines)
 
 
 def plot(results: dict[str, Any], path: Path) -> None:

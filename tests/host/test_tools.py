@@ -140,3 +140,38 @@ def test_request_target_matches_httpx(path: str, query: dict) -> None:
     base = httpx.URL("http://apiserver/")
     expected = base.copy_with(raw_path=b"/" + httpx.URL(path).raw_path.lstrip(b"/")).copy_merge_params(query)
     assert request_target(path, query) == expected.raw_path.decode("ascii")
+
+
+class TestPathValues:
+    """Path values are percent-encoded: a string argument cannot rewrite the route or add query parameters."""
+
+    @pytest.fixture(scope="class")
+    def files(self) -> ToolCatalog:
+        parameter = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+        operation = {"operationId": "get_file", "parameters": [parameter]}
+        return ToolCatalog.from_openapi({"paths": {"/files/{name}": {"get": operation}}})
+
+    @pytest.mark.parametrize(
+        ("value", "target"),
+        [
+            ("report.txt", "/files/report.txt"),  # unreserved characters: what fastapi-mcp sends too
+            ("1?owner_id=2", "/files/1%3Fowner_id%3D2"),
+            ("../../admin", "/files/..%2F..%2Fadmin"),
+            ("..", "/files/%2E%2E"),
+            ("a#frag", "/files/a%23frag"),
+            ("50%", "/files/50%25"),
+            ("Müller & co", "/files/M%C3%BCller%20%26%20co"),
+        ],
+    )
+    def test_a_path_value_stays_in_its_segment(self, files: ToolCatalog, value: str, target: str) -> None:
+        """'?', '#', '/', '%' and dot segments in a value are encoded; the target has no query of its own."""
+        call = files.prepare("get_file", {"name": value})
+        assert call.target == target
+        assert "?" not in call.target and call.target.count("/") == 2
+
+    def test_the_server_decodes_the_value_back(self, files: ToolCatalog) -> None:
+        """What the server's router sees (the decoded path) holds the value as it was, in one path parameter."""
+        from urllib.parse import unquote
+
+        call = files.prepare("get_file", {"name": "1?owner_id=2"})
+        assert unquote(call.target).removeprefix("/files/") == "1?owner_id=2"
