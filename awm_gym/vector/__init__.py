@@ -18,7 +18,7 @@ from awm_gym.errors import SubEnvWorkerError
 from awm_gym.vector.episode import Episode, Transition
 from awm_gym.vector.lease import SubEnvLease
 from awm_gym.vector.rollout import Policy, RolloutDriver, RolloutStats, rollouts
-from awm_gym.vector.vector_env import DEFAULT_MAX_WORKERS, AWMVectorEnv, EnvEntry, VectorState
+from awm_gym.vector.vector_env import DEFAULT_MAX_WORKERS, AWMVectorEnv, EnvEntry, VectorState, served_scenarios
 
 __all__ = [
     "DEFAULT_MAX_WORKERS",
@@ -33,4 +33,5 @@ __all__ = [
     "Transition",
     "VectorState",
     "rollouts",
+    "served_scenarios",
 ]

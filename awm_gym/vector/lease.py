@@ -48,3 +48,7 @@ class SubEnvLease(Protocol):
     def task_idx(self, index: int) -> int | None:
         """The task sub-environment ``index`` plays now (``None`` before its first reset)."""
         ...
+
+    def serves(self, index: int) -> frozenset[str]:
+        """The scenarios sub-environment ``index`` can play: its own, or every scenario of a suite env's task set."""
+        ...

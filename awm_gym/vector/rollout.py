@@ -144,7 +144,9 @@ class RolloutDriver:
         num_episodes: Episodes to run (each sub-environment draws its task as its ``reset`` does); ``None``
             with no ``tasks`` runs until you stop iterating.
         tasks: Instead of ``num_episodes``: the tasks to run once each, as task indices (one-scenario vector
-            envs) or ``(scenario, task_idx)`` pairs; each goes to a free sub-environment of its scenario.
+            envs), ``(scenario, task_idx)`` pairs or a :class:`~awm_gym.TaskSet`; each goes to a free
+            sub-environment that serves its scenario (a suite sub-environment serves every scenario of its
+            task set and is reset onto the pair's scenario).
         max_batch: Most inputs per policy call (default: ``envs.num_envs``).
         max_wait_ms: Longest the oldest pending input waits for the batch to fill. A batch also goes out at
             once when no sub-environment is busy (nothing more can arrive).
@@ -223,9 +225,11 @@ class RolloutDriver:
         if num_episodes is not None:
             raise ConfigurationError("pass tasks (each run once) or num_episodes, not both")
         with self.envs.lend() as lease:
-            scenarios = {lease.scenario(index) for index in range(lease.num_envs)}
+            scenarios = set().union(*(lease.serves(index) for index in range(lease.num_envs)))
         checked: list[tuple[str | None, int]] = []
         for task in tasks:
+            if hasattr(task, "scenario") and hasattr(task, "task_idx"):  # a TaskRef of a TaskSet
+                task = (task.scenario, task.task_idx)
             if isinstance(task, int):
                 if len(scenarios) != 1:
                     raise ConfigurationError(
@@ -375,10 +379,12 @@ class RolloutDriver:
             return None
         if self._remaining_tasks is None:
             return {}
-        scenario = self._lease.scenario(index)
+        served = self._lease.serves(index)
         for position, (task_scenario, task_idx) in enumerate(self._remaining_tasks):
-            if task_scenario is None or task_scenario == scenario:
+            if task_scenario is None or task_scenario in served:
                 del self._remaining_tasks[position]
+                if len(served) > 1:  # a suite env: it plays the pair's scenario
+                    return {"scenario": task_scenario, "task_idx": task_idx}
                 return {"task_idx": task_idx}
         return None
 

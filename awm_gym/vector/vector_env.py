@@ -34,7 +34,7 @@ from awm_gym.catalog import Scenario
 from awm_gym.errors import ConfigurationError, SubEnvWorkerError
 from awm_gym.vector.lease import SubEnvLease
 
-__all__ = ["DEFAULT_MAX_WORKERS", "AWMVectorEnv", "EnvEntry", "VectorState"]
+__all__ = ["DEFAULT_MAX_WORKERS", "AWMVectorEnv", "EnvEntry", "VectorState", "served_scenarios"]
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +63,15 @@ def _awm_env(env: gym.Env) -> Any:
 def _scenario_name(env: gym.Env | None) -> str | None:
     scenario = getattr(_awm_env(env), "scenario", None) if env is not None else None
     return getattr(scenario, "name", None)
+
+
+def served_scenarios(env: gym.Env) -> frozenset[str]:
+    """The scenarios an (optionally wrapped) AWM env can play: a suite env's task set, else its one scenario."""
+    tasks = getattr(_awm_env(env), "tasks", None)
+    if tasks is not None:
+        return frozenset(tasks.scenarios())
+    name = _scenario_name(env)
+    return frozenset() if name is None else frozenset({name})
 
 
 def _entry_kwargs(entry: EnvEntry, shared: Mapping[str, Any], position: int) -> dict[str, Any]:
@@ -772,3 +781,7 @@ class _PoolLease:
     def task_idx(self, index: int) -> int | None:
         """The current task of sub-environment ``index`` (``None`` before its first reset)."""
         return getattr(_awm_env(self._envs.envs[index]), "current_task_idx", None)
+
+    def serves(self, index: int) -> frozenset[str]:
+        """The scenarios sub-environment ``index`` can play (a suite env: every scenario of its task set)."""
+        return served_scenarios(self._envs.envs[index])

@@ -18,7 +18,7 @@ from helpers import wait_gone
 from wrapping import advise, ask
 
 import awm_gym
-from awm_gym.catalog import TaskRef, TaskSet, load_reference_solutions
+from awm_gym.catalog import TaskRef, TaskSet, load_reference_solutions, load_scenario
 from awm_gym.envs import AWMEnv, AWMSuiteEnv, task_weights
 from awm_gym.errors import ConfigurationError, ScenarioNotFoundError
 from awm_gym.vector import AWMVectorEnv, RolloutDriver
@@ -250,6 +250,30 @@ class TestWrappersAndVector:
             envs.close()
         assert len(episodes) == 6 and all(TaskRef(e.scenario, e.task_idx) in TASKS for e in episodes)
         assert len({(e.scenario, e.task_idx) for e in episodes}) > 1 and {e.label for e in episodes} <= {"others"}
+
+    def test_rollout_driver_runs_a_task_set_once_each(self) -> None:
+        """Pinned pairs go to suite sub-environments by scenario: each runs once, solved by its own solution."""
+        pinned = TaskSet([(PETS, 0), (BUDGET, 1), (PETS, 3), (BUDGET, 0)])
+        by_task_text = {
+            load_scenario(ref.scenario).tasks[ref.task_idx]: SOLUTIONS[ref.scenario, ref.task_idx].actions()
+            for ref in pinned
+        }
+
+        def replay(transcripts: list[list[dict[str, Any]]]) -> list[str]:
+            actions = []
+            for messages in transcripts:
+                opening = next(m["content"] for m in messages if m["role"] == "user")
+                task_text = next(text for text in by_task_text if text in opening)
+                actions.append(by_task_text[task_text][sum(m["role"] == "assistant" for m in messages)])
+            return actions
+
+        envs = suite_vector_env(2, tasks=TASKS, max_steps=12)
+        try:
+            episodes = list(RolloutDriver(envs, replay, tasks=pinned, inputs="messages", progress=False))
+        finally:
+            envs.close()
+        assert sorted((e.scenario, e.task_idx) for e in episodes) == sorted((r.scenario, r.task_idx) for r in pinned)
+        assert [e.label for e in episodes] == ["complete"] * len(pinned)
 
 
 class TestEndpointHit:
