@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from awm_gym.host.database import BuildReport, StatementFailure, build_template, restore_database, snapshot_database
     from awm_gym.host.host import HostState, SubEnvHost, ToolResult
     from awm_gym.host.tools import HTTPCall, Tool, ToolCallError, ToolCatalog, render_response
-    from awm_gym.host.zygote import runtime_dir, shutdown_zygotes
+    from awm_gym.host.zygote import runtime_dir, shutdown_zygotes, zygote_stats
 
 # Name -> module; loaded on first use, so importing one submodule (e.g. in a child process) stays cheap.
 _EXPORTS = {
@@ -32,6 +32,7 @@ _EXPORTS = {
     "runtime_dir": "awm_gym.host.zygote",
     "shutdown_zygotes": "awm_gym.host.zygote",
     "snapshot_database": "awm_gym.host.database",
+    "zygote_stats": "awm_gym.host.zygote",
 }
 
 
@@ -51,6 +52,7 @@ __all__ = [
     "runtime_dir",
     "shutdown_zygotes",
     "snapshot_database",
+    "zygote_stats",
 ]
 
 

@@ -1,13 +1,23 @@
 """Per-scenario zygotes: one long-lived process per scenario that has built the app and forks servers.
 
-Building a scenario's app costs about a second and a half (imports plus app construction); forking a
-ready server from the zygote costs a few milliseconds. So the first env of a scenario in this process
-starts a zygote, and every env instance after that only forks (see :mod:`awm_gym.host.server_process`).
+Building a scenario's app means importing the web stack (about 0.4 s in a fresh interpreter) and running the
+scenario's module (about 0.1 s); forking a ready server from the zygote costs a few milliseconds. So the first
+env of a scenario in this process starts a zygote, and every env instance after that only forks (see
+:mod:`awm_gym.host.server_process`). Zygotes are themselves forked from the root process
+(:mod:`awm_gym.host.root`), which has imported the web stack once, so a new scenario costs only its own module;
+``AWM_GYM_ZYGOTE_ROOT=0`` starts each zygote as a fresh interpreter instead.
 
-Zygotes live until the interpreter exits; at most ``AWM_GYM_MAX_IDLE_ZYGOTES`` (default 8) zygotes
-without a live env are kept, least recently used first out. Each runs in its own session and process
-group, is killed with its servers at exit, and exits with them by itself if this process dies (its
-control socket closes).
+The pool is bounded. A zygote with a live env is never evicted; among idle ones (no live env), least recently
+used first, zygotes are closed while any of these limits is exceeded:
+
+- ``AWM_GYM_MAX_IDLE_ZYGOTES`` (default 8) idle zygotes;
+- ``AWM_GYM_MAX_ZYGOTES`` (default 64) zygotes in all;
+- ``AWM_GYM_MAX_ZYGOTE_MEMORY_MB`` (default 2048) MiB of zygote memory in all, counted as USS (the memory
+  closing them gives back), measured from ``/proc`` when a zygote starts and whenever it becomes idle.
+
+Each zygote runs in its own session and process group, is killed with its servers at exit, and exits with them
+by itself if this process dies (its control socket closes). One that crashed, stopped (SIGSTOP) or stopped
+answering is detected (liveness via ``/proc``, answers with a timeout) and replaced.
 """
 
 from __future__ import annotations
@@ -16,7 +26,6 @@ import atexit
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -24,13 +33,28 @@ import tempfile
 import threading
 from collections import OrderedDict
 from pathlib import Path
+from typing import Any
 
 from awm_gym.catalog import Scenario
 from awm_gym.errors import SubEnvStartError
 from awm_gym.host import wire
+from awm_gym.host.process import (
+    ChildProcess,
+    MemoryUsage,
+    child_environment,
+    memory_usage,
+    read_log_tail,
+    remove_stale_runtime_dirs,
+    runtime_dir,
+)
+from awm_gym.host.root import fork_zygote, root_enabled, root_pid, shutdown_root, wait_for_message
 from awm_gym.host.tools import ToolCatalog
 
 __all__ = [
+    "MAX_IDLE_ZYGOTES",
+    "MAX_ZYGOTES",
+    "MAX_ZYGOTE_MEMORY",
+    "START_TIMEOUT",
     "Zygote",
     "acquire_zygote",
     "child_environment",
@@ -38,61 +62,15 @@ __all__ = [
     "release_zygote",
     "runtime_dir",
     "shutdown_zygotes",
+    "zygote_stats",
 ]
 
 START_TIMEOUT = float(os.environ.get("AWM_GYM_START_TIMEOUT", "60"))
 MAX_IDLE_ZYGOTES = int(os.environ.get("AWM_GYM_MAX_IDLE_ZYGOTES", "8"))
+MAX_ZYGOTES = int(os.environ.get("AWM_GYM_MAX_ZYGOTES", "64"))
+MAX_ZYGOTE_MEMORY = int(float(os.environ.get("AWM_GYM_MAX_ZYGOTE_MEMORY_MB", "2048")) * 2**20)
 
-_runtime_dir: Path | None = None
-_runtime_lock = threading.Lock()
-
-
-def runtime_dir() -> Path:
-    """This process's scratch directory for databases, sockets and logs (removed at exit).
-
-    ``AWM_GYM_RUNTIME_DIR`` chooses its parent; by default ``/dev/shm`` (memory-backed, so database writes
-    never touch a disk) when writable, else the system temp directory. The directory's name carries the
-    process id, so directories left by a killed process are removed by the next one.
-    """
-    global _runtime_dir
-    with _runtime_lock:
-        if _runtime_dir is None:
-            parent = os.environ.get("AWM_GYM_RUNTIME_DIR")
-            if not parent:
-                parent = "/dev/shm" if os.access("/dev/shm", os.W_OK) else tempfile.gettempdir()
-            _remove_stale_runtime_dirs(Path(parent))
-            _runtime_dir = Path(tempfile.mkdtemp(prefix=f"awm_gym-{os.getpid()}-", dir=parent))
-            atexit.register(shutil.rmtree, _runtime_dir, ignore_errors=True)
-        return _runtime_dir
-
-
-def _remove_stale_runtime_dirs(parent: Path) -> None:
-    for path in parent.glob("awm_gym-*-*"):
-        try:
-            os.kill(int(path.name.split("-")[1]), 0)
-        except ProcessLookupError:  # its process is gone (killed before its exit handlers ran)
-            shutil.rmtree(path, ignore_errors=True)
-        except (ValueError, PermissionError, OSError):
-            pass
-
-
-def child_environment(**extra: str) -> dict[str, str]:
-    """Environment for awm-gym's child processes: this interpreter's package path, no env registration."""
-    env = dict(os.environ)
-    package_parent = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH", "")) if p)
-    env["AWM_GYM_CHILD"] = "1"  # awm_gym/__init__ skips Gymnasium registration in children
-    env["PYTHONWARNINGS"] = "ignore::DeprecationWarning"  # generated code uses deprecated APIs freely
-    env.update(extra)
-    return env
-
-
-def read_log_tail(path: Path, lines: int = 30) -> str:
-    """The last ``lines`` lines of a child's log file."""
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
+_remove_stale_runtime_dirs = remove_stale_runtime_dirs  # the name tests/host/test_lifecycle.py imports
 
 
 class Zygote:
@@ -106,78 +84,127 @@ class Zygote:
         (self.workdir / "server_template.db").write_bytes(template)
         self._lock = threading.Lock()
         self.live_hosts = 0
-        self._control, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "awm_gym.host.server_process", str(child_end.fileno()), str(self.workdir)],
-                pass_fds=[child_end.fileno()],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-                cwd=self.workdir,
-                env=child_environment(
-                    DATABASE_PATH=f"sqlite:///{self.workdir / 'server_template.db'}",
-                    HOST="127.0.0.1",
-                    PORT="8000",
-                ),
-                start_new_session=True,
-            )
-        child_end.close()
-        self._control.settimeout(START_TIMEOUT)
+        self.broken = False
+        self.memory: MemoryUsage | None = None
+        self._popen: subprocess.Popen[bytes] | None = None
+        contract = {
+            "DATABASE_PATH": f"sqlite:///{self.workdir / 'server_template.db'}",
+            "HOST": "127.0.0.1",
+            "PORT": "8000",
+            "AWM_GYM_WARM_UP": os.environ.get("AWM_GYM_WARM_UP", "1"),  # read per zygote, not once by the root
+        }
         try:
-            ready, _ = wire.recv_message(self._control)
-        except (TimeoutError, OSError) as exc:
-            ready = {"ok": False, "error": f"no ready message within {START_TIMEOUT:.0f} s ({exc})"}
+            if root_enabled():
+                pid, self._control = fork_zygote(
+                    workdir=self.workdir, log_path=self.log_path, env=contract, start_timeout=START_TIMEOUT
+                )
+            else:
+                pid, self._control = self._start_interpreter(contract)
+        except BaseException:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            raise
+        self.process = ChildProcess(pid)
+        try:
+            # Two messages: the OpenAPI and template are final (read them while the zygote warms up), then ready.
+            ready, why = wait_for_message(self._control, self.process, START_TIMEOUT)
+            if ready is not None and ready.get("op") == "openapi":  # a failed build skips straight to the error
+                self._read_app_files()
+                ready, why = wait_for_message(self._control, self.process, START_TIMEOUT)
         except BaseException:  # Ctrl-C while the app builds: do not leave the process behind
             self.close()
             raise
         if not ready or not ready.get("ok"):
-            error = (ready or {}).get("error") or "the process exited before reporting ready"
             self.close()
+            error = (ready or {}).get("error") or f"the zygote {why} before reporting ready"
             raise SubEnvStartError(
                 f"scenario {scenario.name!r}: its server code could not be started.\n{error}\n"
                 f"--- zygote log ({self.log_path}) ---\n{read_log_tail(self.log_path)}"
             )
-        self.pid = int(ready["pid"])
+        self.pid = int(ready["pid"])  # type: ignore[call-overload]
+        self.measure()
+
+    def _read_app_files(self) -> None:
         self.openapi = json.loads((self.workdir / "openapi.json").read_text())
         self.tools = ToolCatalog.from_openapi(self.openapi)
         # What the database looks like after the app's own import-time setup (create_all): episodes start here.
         self.episode_template = (self.workdir / "server_template.db").read_bytes()
 
+    def _start_interpreter(self, contract: dict[str, str]) -> tuple[int, socket.socket]:
+        control, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            with open(self.log_path, "ab") as log:
+                self._popen = subprocess.Popen(
+                    [sys.executable, "-m", "awm_gym.host.server_process", str(child_end.fileno()), str(self.workdir)],
+                    pass_fds=[child_end.fileno()],
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=log,
+                    cwd=self.workdir,
+                    env=child_environment(**contract),
+                    start_new_session=True,
+                )
+        except BaseException:
+            control.close()
+            raise
+        finally:
+            child_end.close()
+        return self._popen.pid, control
+
     @property
     def alive(self) -> bool:
-        """Whether the zygote process is still running."""
-        return self.process.poll() is None
+        """Whether the zygote can serve: running, not stopped, and it has not failed a request."""
+        return not self.broken and self.process.alive
+
+    def measure(self) -> MemoryUsage | None:
+        """Read the zygote's USS and PSS now (kept in ``memory`` for the pool's memory cap)."""
+        self.memory = memory_usage(self.process.pid) or self.memory
+        return self.memory
 
     def spawn(
-        self, channel: socket.socket, listener: socket.socket, *, db_path: Path, log_path: Path, workdir: Path
+        self,
+        channel: socket.socket,
+        listener: socket.socket,
+        *,
+        db_path: Path,
+        log_path: Path,
+        workdir: Path,
+        timeout: float = START_TIMEOUT,
     ) -> int:
         """Fork a server owning ``channel`` and ``listener``; returns its pid.
 
+        Args:
+            channel: The env's private socket to the server.
+            listener: The bound, listening Unix socket for the server's HTTP.
+            db_path: The episode database the server serves.
+            log_path: Where the server's output goes.
+            workdir: The server's working directory.
+            timeout: Seconds to wait for the zygote's answer (it answers in milliseconds; a stopped or
+                wedged zygote is given up on after this).
+
         Raises:
-            SubEnvStartError: The zygote is gone or refused.
+            SubEnvStartError: The zygote is gone, stopped, silent or refused; it is marked broken, so the pool
+                replaces it.
         """
         message = {"op": "spawn", "db_path": str(db_path), "log_path": str(log_path), "workdir": str(workdir)}
         with self._lock:
             try:
                 wire.send_message(self._control, message, [channel.fileno(), listener.fileno()])
-                reply, _ = wire.recv_message(self._control)
+                reply, why = wait_for_message(self._control, self.process, timeout)
             except OSError as exc:
-                reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+                reply, why = None, f"{type(exc).__name__}: {exc}"
         if not reply or not reply.get("ok"):
+            self.broken = True
             raise SubEnvStartError(
                 f"scenario {self.scenario.name!r}: the zygote could not fork a server "
-                f"({(reply or {}).get('error', 'it exited')}); log: {self.log_path}"
+                f"({(reply or {}).get('error') or why}); log: {self.log_path}"
             )
-        return int(reply["pid"])
+        return int(reply["pid"])  # type: ignore[call-overload]
 
     def close(self) -> None:
         """Kill the zygote and every server it forked (they share its process group)."""
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        self.process.wait()
+        self.process.kill(group=True)
+        if self._popen is not None:
+            self._popen.wait()
         self._control.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
@@ -185,8 +212,9 @@ class Zygote:
 class _ZygotePool:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._zygotes: OrderedDict[tuple[str, str], Zygote] = OrderedDict()
+        self._zygotes: OrderedDict[tuple[str, str], Zygote] = OrderedDict()  # least recently used first
         self._starting: dict[tuple[str, str], threading.Lock] = {}
+        self._retired: set[Zygote] = set()  # replaced while envs still used them
 
     def acquire(self, scenario: Scenario, template: bytes) -> Zygote:
         key = (scenario.name, scenario.fingerprint)
@@ -194,37 +222,101 @@ class _ZygotePool:
             start_lock = self._starting.setdefault(key, threading.Lock())
         with start_lock:  # one thread starts a scenario's zygote; the others wait for it
             with self._lock:
-                zygote = self._zygotes.get(key)
+                zygote, stale = self._zygotes.get(key), None
                 if zygote is not None and not zygote.alive:
                     del self._zygotes[key]
-                    zygote.close()
-                    zygote = None
+                    zygote, stale = None, zygote
+                    if stale.live_hosts > 0:  # its servers still serve their envs: closed at its last release
+                        self._retired.add(stale)
+                        stale = None
+            if stale is not None:
+                stale.close()
             if zygote is None:
                 zygote = Zygote(scenario, template)
             with self._lock:
                 self._zygotes[key] = zygote
                 self._zygotes.move_to_end(key)
                 zygote.live_hosts += 1
-                return zygote
+        self._evict()
+        return zygote
 
     def release(self, zygote: Zygote) -> None:
         with self._lock:
             zygote.live_hosts -= 1
+            idle = zygote.live_hosts <= 0
+            key = (zygote.scenario.name, zygote.scenario.fingerprint)
+            pooled = self._zygotes.get(key) is zygote
+            if pooled:
+                self._zygotes.move_to_end(key)
+                if idle and not zygote.alive:  # crashed or stopped: nobody needs it any more
+                    del self._zygotes[key]
+                    pooled = False
+            elif idle:
+                self._retired.discard(zygote)
+        if idle and not pooled:
+            zygote.close()
+            return
+        if idle:
+            zygote.measure()  # its servers' forks may have grown it; the memory cap counts what it holds now
+        self._evict()
+
+    def _evict(self) -> None:
+        with self._lock:
+            evicted = []
             idle = [key for key, z in self._zygotes.items() if z.live_hosts <= 0]
-            evicted = [self._zygotes.pop(key) for key in idle[: max(0, len(idle) - MAX_IDLE_ZYGOTES)]]
+            total = sum(z.memory.uss for z in self._zygotes.values() if z.memory is not None)
+            for key in idle:
+                over = len(idle) - len(evicted) > MAX_IDLE_ZYGOTES or len(self._zygotes) > MAX_ZYGOTES
+                if not over and total <= MAX_ZYGOTE_MEMORY:
+                    break
+                zygote = self._zygotes.pop(key)
+                total -= zygote.memory.uss if zygote.memory is not None else 0
+                evicted.append(zygote)
         for old in evicted:
             old.close()
 
-    def shutdown(self) -> None:
+    def stats(self) -> dict[str, Any]:
         with self._lock:
             zygotes = list(self._zygotes.values())
+        usage = [z.measure() for z in zygotes]
+        root = root_pid()
+        root_usage = memory_usage(root) if root is not None else None
+        return {
+            "live": len(zygotes),
+            "idle": sum(1 for z in zygotes if z.live_hosts <= 0),
+            "uss_bytes": sum(u.uss for u in usage if u is not None),
+            "pss_bytes": sum(u.pss for u in usage if u is not None),
+            "root_pid": root,
+            "root_uss_bytes": root_usage.uss if root_usage else 0,
+            "root_pss_bytes": root_usage.pss if root_usage else 0,
+        }
+
+    def shutdown(self) -> None:
+        with self._lock:
+            zygotes = [*self._zygotes.values(), *self._retired]
             self._zygotes.clear()
+            self._retired.clear()
         for zygote in zygotes:
             zygote.close()
+        shutdown_root()
 
 
 _pool = _ZygotePool()
 acquire_zygote = _pool.acquire
 release_zygote = _pool.release
-shutdown_zygotes = _pool.shutdown
-atexit.register(shutdown_zygotes)
+atexit.register(_pool.shutdown)
+
+
+def shutdown_zygotes() -> None:
+    """Kill every zygote (and its servers) and the root process; the next env starts fresh ones."""
+    _pool.shutdown()
+
+
+def zygote_stats() -> dict[str, Any]:
+    """The zygote pool now, with memory read from ``/proc`` at this call.
+
+    Returns:
+        ``live`` and ``idle`` zygote counts, their summed ``uss_bytes`` and ``pss_bytes``, and the root
+        process's ``root_pid``, ``root_uss_bytes`` and ``root_pss_bytes``.
+    """
+    return _pool.stats()
