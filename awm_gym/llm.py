@@ -202,8 +202,7 @@ class ChatReply:
         raw = ((self.choice or {}).get("message") or {}).get("tool_calls") or []
         if raw:
             message["tool_calls"] = [
-                {"id": call.get("id"), "type": "function", "function": dict(call.get("function") or {})}
-                for call in raw
+                {"id": call.get("id"), "type": "function", "function": dict(call.get("function") or {})} for call in raw
             ]
         elif self.tool_calls:
             message["tool_calls"] = [
@@ -331,6 +330,14 @@ class PolicyAction(str):
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle with the reply."""
         return (PolicyAction, (str(self), self.reply))
+
+    def __copy__(self) -> PolicyAction:
+        """The action itself: it is immutable (a copied conversation must not copy every reply's history)."""
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> PolicyAction:
+        """The action itself (see ``__copy__``)."""
+        return self
 
 
 class OpenAIPolicy:

@@ -45,9 +45,7 @@ Each result comes back in the next message. Do not ask the user questions; use t
 
 
 # Native tool calling: the tools reach the model through the chat template (``tools=``), so neither text lists them.
-NATIVE_TOOLS_SYSTEM_PROMPT = """You are an agent operating an application through its API on behalf of the logged-in user (user_id 1). The user's request is in the next message.
-
-Use the tools you are given to carry it out: call one tool at a time and read its result before the next call. Do not ask the user questions. When the task is done, answer the user directly, without a tool call: that is your final answer and ends the conversation."""
+NATIVE_TOOLS_SYSTEM_PROMPT = """You are an agent operating an application through its API on behalf of the logged-in user (user_id 1). The user's request is in the next message. Use the functions you are given, one call per turn; each result comes back in the next message. Do not ask the user questions. When the task is done, answer the user directly, without a function call: that is your final answer and ends the conversation."""
 
 NATIVE_TOOLS_TASK_TEMPLATE = "{task}"
 """The reset observation for native tool calling (``AWMEnv(prompt_template=...)``): the task text only."""

@@ -6,6 +6,13 @@ everything built on it) can be tested without mocks. Replies are scripted with
 (e.g. the agent, the expert and the judge) by routing replies on the request's
 ``model``.
 
+Like vLLM, it can return what on-policy training needs: with ``logprobs: true`` each
+choice has per-token ``logprobs`` (the tokens spelled ``token_id:<id>`` with vLLM's
+``return_tokens_as_token_ids``), and with vLLM's ``return_token_ids`` the response has
+``prompt_token_ids`` and each choice ``token_ids``. Its tokenizer is a stand-in, one
+token per character (id = code point) of :func:`render_prompt` and
+:func:`render_completion`. ``stream: true`` is answered with server-sent events.
+
 Example:
     >>> from openai import OpenAI
     >>> with FakeOpenAIServer() as server:
@@ -39,6 +46,10 @@ __all__ = [
     "Reply",
     "Responder",
     "ToolCallReply",
+    "fake_logprob",
+    "fake_token_ids",
+    "render_completion",
+    "render_prompt",
 ]
 
 _DEFAULT_MODEL = "fake-model"
@@ -298,10 +309,6 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error(400, "the body is not a JSON object", retryable=False)
             return
         self.server.fake._record(request)
-        if request.get("stream"):
-            message = "FakeOpenAIServer does not support stream=true"
-            self._send_error(400, message, retryable=False)
-            return
         try:
             self._answer(self.server.fake._pick(request), request)
         # A bad reply or a failing responder must reach the test, not kill the thread.
@@ -318,6 +325,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._answer(reply.reply, request)
         elif isinstance(reply, ErrorReply):
             self._send_error(reply.status, reply.message)
+        elif request.get("stream"):
+            self._send_events(_chunks(_completion(reply, request), request))
         else:
             self._send_json(200, _completion(reply, request))
 
@@ -326,6 +335,17 @@ class _Handler(BaseHTTPRequestHandler):
         error = {"message": message, "type": error_type, "param": None, "code": None}
         headers = {"retry-after-ms": "1"} if retryable else {"x-should-retry": "false"}
         self._send_json(status, {"error": error}, headers)
+
+    def _send_events(self, events: list[dict[str, Any]]) -> None:
+        data = b"".join(f"data: {json.dumps(event)}\n\n".encode() for event in events) + b"data: [DONE]\n\n"
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up before the reply was ready
 
     def _send_json(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         data = json.dumps(body).encode()
@@ -339,6 +359,83 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (e.g. timed out) before the reply was ready
+
+
+def render_prompt(messages: list[dict[str, Any]]) -> str:
+    """The text the fake server's stand-in tokenizer reads for a request: its messages, then the generation prompt.
+
+    Like a chat template with ``add_generation_prompt``, it ends with the assistant header, so a conversation's
+    next prompt extends the previous prompt and completion (:func:`render_completion`) token by token.
+
+    Example:
+        >>> render_prompt([{"role": "user", "content": "Hi"}])
+        '<|user|>Hi\\n<|assistant|>'
+    """
+    parts = []
+    for message in messages:
+        content = message.get("content")
+        if not isinstance(content, str):
+            content = json.dumps(content) if content is not None else ""
+        calls = "".join(_call_text(call.get("function", {})) for call in message.get("tool_calls") or [])
+        parts.append(f"<|{message.get('role', '')}|>{content}{calls}")
+    return "\n".join([*parts, "<|assistant|>"])
+
+
+def render_completion(message: dict[str, Any]) -> str:
+    """The text a model would have generated for an assistant message: its content, then each tool call.
+
+    Tool calls are written as ``<tool_call>{"name": ..., "arguments": ...}</tool_call>``, as Qwen-style models
+    emit them before the server's tool parser turns them into ``tool_calls``.
+
+    Example:
+        >>> render_completion({"content": None, "tool_calls": [
+        ...     {"function": {"name": "f", "arguments": "{}"}}]})
+        '<tool_call>{"name": "f", "arguments": {}}</tool_call>'
+    """
+    calls = "".join(_call_text(call.get("function", {})) for call in message.get("tool_calls") or [])
+    return (message.get("content") or "") + calls
+
+
+def _call_text(function: dict[str, Any]) -> str:
+    arguments = function.get("arguments")
+    try:
+        arguments = json.loads(arguments) if isinstance(arguments, str) else arguments
+    except ValueError:
+        pass
+    return "<tool_call>" + json.dumps({"name": function.get("name"), "arguments": arguments}) + "</tool_call>"
+
+
+def fake_token_ids(text: str) -> list[int]:
+    """The stand-in tokenizer: one token per character, its id the code point.
+
+    Example:
+        >>> fake_token_ids("Hi")
+        [72, 105]
+    """
+    return [ord(char) for char in text]
+
+
+def fake_logprob(token_id: int, position: int) -> float:
+    """The log-probability the fake server reports for a sampled token (deterministic, varied, negative).
+
+    Example:
+        >>> fake_logprob(72, 0), fake_logprob(105, 1)
+        (-0.1, -0.8)
+    """
+    return -round(((token_id + position) % 9 + 1) / 10, 1)
+
+
+def _logprobs(text: str, request: dict[str, Any]) -> dict[str, Any]:
+    as_ids = bool(request.get("return_tokens_as_token_ids"))
+    top = int(request.get("top_logprobs") or 0)
+    content = []
+    for position, (char, token_id) in enumerate(zip(text, fake_token_ids(text), strict=True)):
+        token = f"token_id:{token_id}" if as_ids else char
+        logprob = fake_logprob(token_id, position)
+        entry = {"token": token, "logprob": logprob, "bytes": list(char.encode())}
+        entry["top_logprobs"] = [{"token": token, "logprob": logprob, "bytes": entry["bytes"]}][:top]
+        content.append(entry)
+    return {"content": content}
 
 
 def _completion(reply: str | ToolCallReply | list[str | ToolCallReply], request: dict[str, Any]) -> dict[str, Any]:
@@ -358,28 +455,52 @@ def _completion(reply: str | ToolCallReply | list[str | ToolCallReply], request:
         "content": "".join(texts) if texts else None,
         "tool_calls": calls or None,
     }
-    # A rough 4-characters-per-token estimate: tests only need plausible usage.
-    prompt_tokens = len(json.dumps(request.get("messages", []))) // 4
-    completion_tokens = len(json.dumps(message)) // 4
-    return {
+    generated = render_completion(message)
+    prompt_ids = fake_token_ids(render_prompt(request.get("messages", [])))
+    choice: dict[str, Any] = {
+        "index": 0,
+        "message": message,
+        "finish_reason": "tool_calls" if calls else "stop",
+        "logprobs": _logprobs(generated, request) if request.get("logprobs") else None,
+    }
+    body: dict[str, Any] = {
         "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": request.get("model", _DEFAULT_MODEL),
-        "choices": [
-            {
-                "index": 0,
-                "message": message,
-                "finish_reason": "tool_calls" if calls else "stop",
-                "logprobs": None,
-            }
-        ],
+        "choices": [choice],
         "usage": {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens,
+            "prompt_tokens": len(prompt_ids),
+            "completion_tokens": len(generated),
+            "total_tokens": len(prompt_ids) + len(generated),
         },
     }
+    if request.get("return_token_ids"):  # vLLM's extension
+        body["prompt_token_ids"] = prompt_ids
+        choice["token_ids"] = fake_token_ids(generated)
+    return body
+
+
+def _chunks(completion: dict[str, Any], request: dict[str, Any]) -> list[dict[str, Any]]:
+    """A completion as the chunks of a stream: the message in one delta, then the finish (and usage)."""
+    head = {key: completion[key] for key in ("id", "created", "model")} | {"object": "chat.completion.chunk"}
+    choice = completion["choices"][0]
+    message = choice["message"]
+    delta: dict[str, Any] = {"role": "assistant", "content": message["content"]}
+    if message["tool_calls"]:
+        delta["tool_calls"] = [{"index": i, **call} for i, call in enumerate(message["tool_calls"])]
+    first = {"index": 0, "delta": delta, "finish_reason": None, "logprobs": choice["logprobs"]}
+    if "token_ids" in choice:
+        first["token_ids"] = choice["token_ids"]
+    chunks = [
+        head | {"choices": [first]},
+        head | {"choices": [{"index": 0, "delta": {}, "finish_reason": choice["finish_reason"], "logprobs": None}]},
+    ]
+    if "prompt_token_ids" in completion:
+        chunks[0]["prompt_token_ids"] = completion["prompt_token_ids"]
+    if (request.get("stream_options") or {}).get("include_usage"):
+        chunks.append(head | {"choices": [], "usage": completion["usage"]})
+    return chunks
 
 
 def _tool_call(call: ToolCallReply) -> dict[str, Any]:

@@ -5,9 +5,9 @@ The rollout driver keeps each policy reply on its step (``Transition.reply``, a
 was sent, the raw choice, and, when the server returned them, the prompt's and the completion's token ids and
 the completion's logprobs. :func:`training_record` turns a finished episode into one JSON-able dict:
 
-- ``prompt``: the messages of the first model call (system prompt and task);
-- ``completion``: everything after, as the model saw it: its assistant messages (tool calls included) and the
-  env's observations, in order;
+- ``prompt``: the messages of the first model call (system prompt and task), as sent;
+- ``completion``: everything after: the model's assistant messages (tool calls included, as it generated
+  them) and the env's observations (``user`` turns, as the rollout driver sends them), in order;
 - ``turns``: per model call, ``prompt_token_ids``, ``token_ids`` (the completion's), ``logprobs`` and
   ``finish_reason`` (``None`` where the server did not return them);
 - ``token_ids``, ``loss_mask`` and ``logprobs``: the whole episode as one token sequence, when each call's
@@ -28,19 +28,21 @@ if TYPE_CHECKING:
 __all__ = ["training_record"]
 
 
-def _conversation(episode: Episode, system_prompt: str | None) -> tuple[list[dict[str, Any]], int]:
-    """The episode's messages as the model saw them, and how many of them formed the first prompt."""
-    replies = [getattr(step, "reply", None) for step in episode.trajectory]
-    sent = [getattr(reply, "messages", None) for reply in replies]
-    chained = bool(sent) and all(m is not None for m in sent)
-    chained = chained and all(
-        later[: len(earlier) + 1] == [*earlier, replies[i].assistant_message]
-        for i, (earlier, later) in enumerate(zip(sent, sent[1:], strict=False))
-    )
-    if chained:  # each call's messages extend the previous call's and its reply: one conversation
-        return [*sent[-1], replies[-1].assistant_message], len(sent[0])
-    messages = episode.messages(system_prompt)
-    return messages, 2 if system_prompt is not None else 1
+def _conversation(episode: Episode, system_prompt: str | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The first prompt as the model was sent it, and the turns after it (its replies, the observations)."""
+    steps = episode.trajectory
+    replies = [getattr(step, "reply", None) for step in steps]
+    first = getattr(replies[0], "messages", None) if replies else None
+    if first is None:  # no replies kept: rebuild the prompt as Episode.messages does
+        first = episode.messages(system_prompt)[: 2 if system_prompt is not None else 1] if steps else []
+    completion: list[dict[str, Any]] = []
+    for i, (step, reply) in enumerate(zip(steps, replies, strict=True)):
+        completion.append(
+            reply.assistant_message if reply is not None else {"role": "assistant", "content": step.action}
+        )
+        if i + 1 < len(steps):
+            completion.append({"role": "user", "content": steps[i + 1].observation})
+    return list(first), completion
 
 
 def _turn(reply: Any) -> dict[str, Any]:
@@ -86,7 +88,7 @@ def training_record(episode: Episode, system_prompt: str | None = None) -> dict[
     Returns:
         The record.
     """
-    conversation, prompt_length = _conversation(episode, system_prompt)
+    prompt, completion = _conversation(episode, system_prompt)
     replies = [getattr(step, "reply", None) for step in episode.trajectory]
     turns = [_turn(reply) for reply in replies if reply is not None]
     sequence = _sequence(turns) if len(turns) == len(replies) else None
@@ -94,8 +96,8 @@ def training_record(episode: Episode, system_prompt: str | None = None) -> dict[
         "scenario": episode.scenario,
         "task_idx": episode.task_idx,
         "task": episode.task,
-        "prompt": conversation[:prompt_length],
-        "completion": conversation[prompt_length:],
+        "prompt": prompt,
+        "completion": completion,
         "turns": turns,
         "token_ids": sequence[0] if sequence else None,
         "loss_mask": sequence[1] if sequence else None,

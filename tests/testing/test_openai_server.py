@@ -143,12 +143,38 @@ def test_delayed_reply_arrives_late(server: FakeOpenAIServer) -> None:
     assert time.perf_counter() - start >= 0.2
 
 
-def test_streaming_is_rejected(server: FakeOpenAIServer) -> None:
-    """A stream=true request gets a 400 error body and consumes no reply."""
-    server.enqueue("kept")
-    with pytest.raises(openai.BadRequestError, match="stream"):
-        client(server).chat.completions.create(model="m", messages=HI, stream=True)
-    assert ask(server).choices[0].message.content == "kept"
+def test_streaming_sends_the_reply_as_events(server: FakeOpenAIServer) -> None:
+    """A stream=true request is answered with server-sent events the openai client reassembles."""
+    server.enqueue(["Checking.", ToolCallReply("search", {"q": "x"})])
+    stream = client(server).chat.completions.create(
+        model="m", messages=HI, stream=True, stream_options={"include_usage": True}
+    )
+    chunks = list(stream)
+    delta = chunks[0].choices[0].delta
+    assert delta.content == "Checking." and delta.tool_calls[0].function.name == "search"
+    assert json.loads(delta.tool_calls[0].function.arguments) == {"q": "x"}
+    assert chunks[1].choices[0].finish_reason == "tool_calls"
+    assert chunks[-1].usage.completion_tokens > 0
+
+
+def test_token_ids_and_logprobs_when_asked(server: FakeOpenAIServer) -> None:
+    """logprobs=true gives per-token logprobs; vLLM's return_token_ids gives prompt and completion token ids."""
+    from awm_gym.testing.openai_server import fake_token_ids, render_completion, render_prompt
+
+    server.enqueue("Hi!", "Hi!")
+    plain = ask(server)
+    assert plain.choices[0].logprobs is None and plain.model_extra.get("prompt_token_ids") is None
+    completion = client(server).chat.completions.create(
+        model="m",
+        messages=HI,
+        logprobs=True,
+        extra_body={"return_token_ids": True, "return_tokens_as_token_ids": True},
+    )
+    choice = completion.choices[0]
+    assert [entry.token for entry in choice.logprobs.content] == ["token_id:72", "token_id:105", "token_id:33"]
+    assert all(entry.logprob < 0 for entry in choice.logprobs.content)
+    assert choice.model_extra["token_ids"] == fake_token_ids(render_completion({"content": "Hi!"}))
+    assert completion.model_extra["prompt_token_ids"] == fake_token_ids(render_prompt(HI))
 
 
 def test_models_are_listed(server: FakeOpenAIServer) -> None:
