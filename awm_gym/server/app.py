@@ -81,7 +81,7 @@ def build_app(config: ServeConfig | None = None) -> FrontDoor:
             return JSONResponse({"error": "not_found", "message": "no open session with this id"}, status_code=404)
         try:
             body = await request.json() if await request.body() else {}
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: JSON nested past the parser's limit
             return JSONResponse({"error": "invalid_json", "message": f"the body is not JSON: {exc}"}, status_code=400)
         final_answer = body.get("final_answer", "") if isinstance(body, dict) else None
         if not isinstance(final_answer, str):

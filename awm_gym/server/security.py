@@ -4,6 +4,11 @@
   must carry ``Authorization: Bearer <token>``, or HTTP Basic credentials whose password is the token (what
   clients send for a URL such as ``ws://awm:<token>@host:8000``, e.g. OpenEnv's, whose WebSocket client sets
   no headers). The comparison takes constant time (:func:`hmac.compare_digest`).
+- **Same machine only, without a token.** A loopback server without a token would otherwise take orders from any
+  web page the user opens: browsers let pages open WebSockets to ``127.0.0.1`` and, through DNS rebinding,
+  send requests to it under a name of the attacker's. So without a token, a request whose ``Host`` is not a
+  loopback name, or that carries an ``Origin`` (browsers send one; awm-gym's and OpenEnv's clients do not)
+  that is not a loopback origin, is refused with 403 (WebSocket close 1008).
 - **Size limits.** An HTTP request body larger than ``max_request_bytes`` is refused with 413 before it is
   read in full (``Content-Length`` first, then the bytes as they arrive). WebSocket messages are checked by
   the OpenEnv endpoint itself, which answers an oversized message with an error and keeps the socket.
@@ -16,6 +21,8 @@ import binascii
 import hmac
 import json
 from typing import Any
+
+from awm_gym.server.config import is_loopback
 
 __all__ = ["FrontDoor"]
 
@@ -36,6 +43,17 @@ async def _send_json(send: Any, status: int, payload: dict[str, Any], headers: l
 
 class _BodyTooLarge(Exception):
     pass
+
+
+def _names_this_machine(value: bytes) -> bool:
+    """Whether a ``Host`` (``name[:port]``) or ``Origin`` (``scheme://name[:port]``) value names a loopback host."""
+    text = value.decode("latin-1").strip().lower().partition("://")
+    authority = (text[2] if text[1] else text[0]).split("/", 1)[0]
+    if authority.startswith("["):
+        host = authority[1 : authority.find("]")]
+    else:
+        host = authority.rsplit(":", 1)[0] if authority.count(":") == 1 else authority
+    return is_loopback(host)
 
 
 class FrontDoor:
@@ -70,6 +88,11 @@ class FrontDoor:
                 presented = b""
         return hmac.compare_digest(presented, self._token)
 
+    @staticmethod
+    def same_machine(headers: list[tuple[bytes, bytes]]) -> bool:
+        """Whether the ``Host`` (when sent) and the ``Origin`` (when sent) both name this machine."""
+        return all(_names_this_machine(v) for k, v in headers if k.lower() in (b"host", b"origin"))
+
     async def __call__(self, scope: _Scope, receive: Any, send: Any) -> None:
         """Refuse unauthorized or oversized requests; pass the rest to the app."""
         if scope["type"] not in ("http", "websocket"):
@@ -86,6 +109,13 @@ class FrontDoor:
                 {"error": "unauthorized", "message": "missing or wrong access token: send 'Authorization: Bearer <t>'"},
                 [(b"www-authenticate", b'Bearer realm="awm-gym"')],
             )
+            return
+        if not public and self._token is None and not self.same_machine(scope.get("headers", [])):
+            message = "a request from a web page or another host name: refused without an access token (--token)"
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008, "reason": message})
+                return
+            await _send_json(send, 403, {"error": "forbidden", "message": message})
             return
         if scope["type"] == "websocket":
             await self.app(scope, receive, send)

@@ -179,17 +179,22 @@ class _Worker:
     def connect(self) -> socket.socket:
         """A new stream socket served by the worker (starting or restarting it as needed)."""
         with self._lock:
-            self._ensure()
-            assert self._control is not None
-            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-            try:
-                wire.send_message(self._control, {"op": "connect"}, [theirs.fileno()])
-            except OSError as exc:
-                ours.close()
-                raise VerifierError(f"the verifier worker is unreachable ({exc}); log: {self.log_path}") from exc
-            finally:
-                theirs.close()
-            return ours
+            for attempt in (1, 2):  # a worker that died but is not yet collected: replace it once
+                self._ensure()
+                assert self._control is not None
+                ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+                try:
+                    wire.send_message(self._control, {"op": "connect"}, [theirs.fileno()])
+                    return ours
+                except OSError as exc:
+                    ours.close()
+                    if attempt == 2:
+                        message = f"the verifier worker is unreachable ({exc}); log: {self.log_path}"
+                        raise VerifierError(message) from exc
+                    self._stop()
+                finally:
+                    theirs.close()
+            raise AssertionError("unreachable")
 
     def healthy(self, pid: int | None) -> bool:
         """Whether the worker ``pid`` is still the running one, not stopped, and answers a ping in time."""

@@ -5,7 +5,9 @@ Levels (:class:`IsolationLevel`, strongest first):
 - ``namespaces``: the job process is PID 1 of its own PID namespace (it sees and can signal nothing
   else, and everything it starts dies with it), in its own network namespace (no interface but a
   down loopback), IPC and UTS namespaces, and its own mount namespace whose root is an empty read-only
-  tmpfs holding only: the Python standard library and ``/usr`` (read-only, for imports), ``/dev/null``,
+  tmpfs holding only: the Python standard library and ``/usr`` (read-only, for imports; every ``site-packages``
+and ``dist-packages`` directory in them hidden under an empty read-only tmpfs, since installed packages may
+hold scenario packs and reference solutions), ``/dev/null``,
   ``/dev/urandom``, the job's two database copies in ``/job`` (read-only) and a private
   64 MiB scratch tmpfs in ``/tmp`` (the working directory). No ``/proc``, ``/etc``, ``/home``, ``/root``
   or the scenario files. Then it drops to uid/gid 65534 (when started as root; inside a user namespace
@@ -19,7 +21,9 @@ The seccomp filter (libseccomp, through ``pyseccomp``) refuses with ``EPERM``: s
 creation (``fork``, ``vfork``, ``clone``, ``clone3``) and ``execve``, every way to signal or inspect another
 process (``kill``, ``tkill``, ``tgkill``, ``pidfd_*``, ``ptrace``, ``process_vm_*``), namespace and mount
 changes, ``setsid``/``setpgid``, device and FIFO creation (``mknod``), keyrings, ``bpf``, ``perf_event_open``,
-``userfaultfd`` and ``io_uring``. Every level also sets resource limits (CPU seconds, address space,
+``userfaultfd``, ``io_uring``, memory files (``memfd_create``: their pages escape the address-space limit) and
+making a descriptor signal its owner (``F_SETOWN``, ``F_SETSIG``, ``FIOSETOWN``: a signal path to any process of
+the same uid). Every level also sets resource limits (CPU seconds, address space,
 file size, open files, processes, no core dumps).
 
 Python 3.11 has no ``os.unshare``, and ``bwrap`` can only ``exec`` a fresh interpreter (tens of
@@ -131,6 +135,19 @@ def _stdlib_dirs() -> list[str]:
     return sorted(p for p in paths if p.startswith(base + os.sep) and "site-packages" not in p)
 
 
+@functools.lru_cache(maxsize=1)
+def _package_dirs() -> list[str]:
+    """Where installed packages live (scenario packs and awm-gym's own data among them): hidden in the sandbox."""
+    import glob
+    import site
+
+    found = {*site.getsitepackages(), *(p for p in sys.path if p.endswith(("site-packages", "dist-packages")))}
+    for prefix in {"/usr", "/usr/local", sys.base_prefix, sys.prefix}:
+        for kind in ("site-packages", "dist-packages"):
+            found.update(glob.glob(f"{prefix}/lib*/python3*/{kind}"))
+    return sorted({os.path.realpath(p) for p in found if os.path.isdir(p)})
+
+
 def _bind(source: str, root: str, *, at: str | None = None, writable_device: bool = False) -> None:
     target = root + (at or source)
     if os.path.isdir(source):
@@ -160,6 +177,10 @@ def make_root(root: str, job_dir: str) -> None:
         if os.path.isdir(source) and not any(source == b or source.startswith(b + "/") for b in bound):
             _bind(source, root)
             bound.append(source)
+    for hidden in _package_dirs():
+        if any(hidden == b or hidden.startswith(b + "/") for b in bound):
+            flags = _MS_RDONLY | _MS_NOSUID | _MS_NODEV | _MS_NOEXEC
+            _mount("tmpfs", root + hidden, "tmpfs", flags, "size=4k,mode=0555")
     for name in ("lib", "lib64", "bin"):  # usually symlinks into /usr
         if os.path.islink(f"/{name}"):
             os.symlink(os.readlink(f"/{name}"), f"{root}/{name}")
@@ -215,13 +236,24 @@ _DENIED_SYSCALLS = (
     # sessions, namespaces, mounts, roots
     "setsid", "setpgid", "unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "open_tree",
     "move_mount", "fsopen", "fsmount", "fsconfig", "fspick", "mount_setattr",
-    # devices, FIFOs, kernel facilities
+    # devices, FIFOs, kernel facilities; memory files (shared memory outside the address-space limit)
+    "memfd_create", "memfd_secret",
     "mknod", "mknodat", "keyctl", "add_key", "request_key", "bpf", "perf_event_open", "userfaultfd",
     "io_uring_setup", "io_uring_enter", "io_uring_register", "init_module", "finit_module", "delete_module",
     "kexec_load", "kexec_file_load", "reboot", "swapon", "swapoff", "acct", "quotactl", "personality",
     "syslog", "vhangup", "name_to_handle_at", "open_by_handle_at", "lookup_dcookie", "fanotify_init",
 )  # fmt: skip
 
+
+# Signals by file ownership: a descriptor's owner gets SIGIO (or any signal F_SETSIG picks) on I/O, a signal path
+# to any process of the same uid that kill() refusal does not close (at the seccomp level: other jobs).
+_DENIED_COMMANDS = (
+    ("fcntl", 8),  # F_SETOWN
+    ("fcntl", 10),  # F_SETSIG
+    ("fcntl", 15),  # F_SETOWN_EX
+    ("ioctl", 0x8901),  # FIOSETOWN
+    ("ioctl", 0x8902),  # SIOCSPGRP
+)
 
 _filter: Any = None
 
@@ -233,7 +265,9 @@ def prepare() -> None:
         ImportError: ``pyseccomp`` is not installed.
         RuntimeError: libseccomp is missing (``apt-get install libseccomp2``).
     """
+    _lib()  # finding libc runs ldconfig (a fork and an exec): once here, not in every sandbox
     _stdlib_dirs()
+    _package_dirs()
     prepare_seccomp()
 
 
@@ -256,6 +290,9 @@ def prepare_seccomp() -> None:
         except (OSError, ValueError):  # unknown on this architecture
             continue
     syscall_filter.add_rule(pyseccomp.ERRNO(errno.ENOSYS), "clone3")  # so libc falls back to clone, refused above
+    for name, command in _DENIED_COMMANDS:  # the kernel reads the command as 32 bits: compare only those
+        only_command = pyseccomp.Arg(1, pyseccomp.MASKED_EQ, 0xFFFFFFFF, command)
+        syscall_filter.add_rule(pyseccomp.ERRNO(errno.EPERM), name, only_command)
     _filter = syscall_filter
 
 

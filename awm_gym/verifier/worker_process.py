@@ -37,7 +37,7 @@ import fcntl
 import gc
 import inspect
 import json
-import math  # noqa: F401
+import math
 import os
 import re  # noqa: F401
 import resource
@@ -64,6 +64,7 @@ _WORKER_MEMORY_LIMIT = 4 * 1024 * 1024 * 1024  # address space of the worker its
 _FILE_SIZE_LIMIT = 64 * 1024 * 1024
 _OPEN_FILES_LIMIT = 64
 _MAX_RESULT = 256 * 1024  # bytes of a job's result frame; more is an error, never buffered
+_MAX_NESTING = 100  # lists and dicts in a result value; verdicts are a few levels deep
 _MAX_JOB = 64 * 1024 * 1024
 _OUTPUT_TAIL = 2000
 _SETUP_TIMEOUT = 10.0
@@ -270,6 +271,46 @@ def _job_process(
         os._exit(status)
 
 
+def _nesting(value: Any) -> int:
+    """How deeply lists and dicts nest in a parsed JSON value (counted without recursion: it may be deep)."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        item, depth = todo.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            todo.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def _finite_or_text(text: str) -> float | str:
+    number = float(text)
+    return number if math.isfinite(number) else text
+
+
+def _parse_result(frame: bytes) -> dict[str, Any]:
+    """The outcome a job's result frame carries, rebuilt from its known fields (the frame is the job's to forge).
+
+    A value nested deeper than ``_MAX_NESTING`` is refused: parsing or printing it would exhaust the recursion
+    limit of the worker or of the env process. ``NaN`` and infinities become strings (``"NaN"``, ``"1e999"``):
+    strict JSON encoders (the server's responses, loggers) refuse them.
+    """
+    try:
+        outcome = json.loads(frame, parse_constant=str, parse_float=_finite_or_text)
+    except (ValueError, RecursionError):
+        outcome = None
+    if not isinstance(outcome, dict) or outcome.get("status") not in ("ok", "error"):
+        return {"status": "error", "error": "the verifier's result channel carried no valid result"}
+    if outcome["status"] == "error":
+        return {
+            "status": "error",
+            "error": str(outcome.get("error", "unknown failure"))[:2000],
+            "traceback": str(outcome.get("traceback", ""))[-4000:],
+        }
+    if _nesting(outcome.get("value")) > _MAX_NESTING:
+        return {"status": "error", "error": f"the verifier's result nests deeper than {_MAX_NESTING} levels"}
+    return {"status": "ok", "value": outcome.get("value")}
+
+
 class _Sandbox:
     """A job process forked ahead of time; its pipe carries a prelude (its pid, then ready) and later the result."""
 
@@ -346,13 +387,7 @@ class _Sandbox:
             if size > _MAX_RESULT or len(self.buffer) > _LENGTH.size + size:
                 return {"status": "error", "error": f"the verifier's result exceeds {_MAX_RESULT} bytes or is garbled"}
             if len(self.buffer) == _LENGTH.size + size:
-                try:
-                    outcome = json.loads(bytes(self.buffer[_LENGTH.size :]))
-                except ValueError:
-                    outcome = None
-                if isinstance(outcome, dict) and outcome.get("status") in ("ok", "error"):
-                    return outcome
-                return {"status": "error", "error": "the verifier's result channel carried no valid result"}
+                return _parse_result(bytes(self.buffer[_LENGTH.size :]))
         if self.failure is not None:
             return {"status": "error", "error": self.failure}
         if self.closed:

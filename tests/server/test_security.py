@@ -145,3 +145,73 @@ class TestLimits:
         message = asyncio.run(go())
         assert "the server is full: 2 of 2 sessions are open" in message and "CAPACITY_REACHED" in message
         assert_gone(pids)
+
+
+class TestSameMachine:
+    """Without a token, a loopback server takes no orders from web pages (cross-site WebSocket, DNS rebinding)."""
+
+    @pytest.mark.parametrize(
+        ("headers", "allowed"),
+        [
+            ([], True),
+            ([(b"host", b"127.0.0.1:8000")], True),
+            ([(b"host", b"localhost:8000"), (b"origin", b"http://localhost:5173")], True),
+            ([(b"host", b"[::1]:8000"), (b"origin", b"http://[::1]:8000")], True),
+            ([(b"host", b"rebind.evil.example:8000")], False),
+            ([(b"host", b"127.0.0.1:8000"), (b"origin", b"https://evil.example")], False),
+            ([(b"host", b"127.0.0.1:8000"), (b"origin", b"null")], False),
+            ([(b"host", b"127.0.0.1.evil.example")], False),
+        ],
+    )
+    def test_host_and_origin(self, headers: list[tuple[bytes, bytes]], allowed: bool) -> None:
+        """Host and Origin must both name this machine when sent."""
+        assert FrontDoor.same_machine(headers) is allowed
+
+    def test_web_pages_and_rebound_names_are_refused(self) -> None:
+        """A page's WebSocket (foreign Origin) and a rebound Host get 403; local clients and /health are served."""
+        import websockets
+
+        running, server, thread = start_server(ServeConfig(scenarios=[SCENARIO]))
+        try:
+            rebound = {"Host": "rebind.evil.example:80"}
+            assert httpx.get(running.url + "/sessions", headers=rebound).status_code == 403
+            mcp = httpx.post(running.url + f"/mcp?scenario={SCENARIO}&task=0", headers=rebound, json={})
+            assert mcp.status_code == 403 and "access token" in mcp.json()["message"]
+            assert httpx.get(running.url + "/health", headers=rebound).status_code == 200
+            assert httpx.get(running.url + "/sessions").status_code == 200
+
+            async def page() -> None:
+                url = running.url.replace("http://", "ws://") + "/ws"
+                async with websockets.connect(url, origin="https://evil.example") as ws:
+                    await ws.send(json.dumps({"type": "reset", "data": {"scenario": SCENARIO, "task_idx": 0}}))
+                    await ws.recv()
+
+            with pytest.raises(websockets.exceptions.InvalidStatus, match="403"):
+                asyncio.run(page())
+            assert len(running.manager) == 0
+        finally:
+            stop_server(server, thread)
+
+
+def test_deeply_nested_end_body_is_a_clear_error(guarded: Running) -> None:
+    """A JSON body nested past the parser's recursion limit gets 400 invalid_json, not a 500."""
+    headers = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/json, text/event-stream"}
+    initialize = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+    }
+    opened = httpx.post(f"{guarded.url}/mcp", json=initialize, headers=headers)
+    session_id = opened.headers["mcp-session-id"]
+    try:
+        body = "[" * 5000 + "]" * 5000
+        end = httpx.post(
+            f"{guarded.url}/sessions/{session_id}/end",
+            content=body,
+            headers={**headers, "Content-Type": "application/json"},
+        )
+        assert end.status_code == 400 and end.json()["error"] == "invalid_json", end.text
+    finally:
+        httpx.delete(f"{guarded.url}/mcp", headers={**headers, "mcp-session-id": session_id})
+        assert guarded.wait_sessions(0) == 0

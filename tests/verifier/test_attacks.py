@@ -10,6 +10,7 @@ normal. Cases that need the ``namespaces`` level are skipped, saying so, where t
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import socket
@@ -79,19 +80,6 @@ def level() -> IsolationLevel:
 def namespaces(level: IsolationLevel) -> None:
     if level is not IsolationLevel.NAMESPACES:
         pytest.skip(f"needs the namespaces isolation level; this machine allows only {level.value!r}")
-
-
-@pytest.fixture
-def workdir(tmp_path: Path) -> Path:
-    directory = tmp_path / "job"
-    directory.mkdir()
-    for name, value in (("initial.db", 1), ("final.db", 2)):
-        conn = sqlite3.connect(directory / name)
-        conn.execute("CREATE TABLE t (v INTEGER)")
-        conn.execute("INSERT INTO t VALUES (?)", (value,))
-        conn.commit()
-        conn.close()
-    return directory
 
 
 @pytest.fixture
@@ -489,3 +477,173 @@ def test_a_stopped_worker_is_replaced_within_the_timeout(connection: VerifierCon
             pass
     assert outcome["status"] == "ok" and outcome["value"]["result"] == "complete"
     assert worker_pid() not in (None, stopped)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # a forged frame on the result channel: valid length, JSON nested far past any recursion limit
+        "import struct\npayload = b'{\"status\":\"ok\",\"value\":' + b'[' * 100000 + b']' * 100000 + b'}'\n"
+        "for fd in range(3, 16):\n    _try(report, str(fd), lambda: os.write(fd, struct.pack('!I', len(payload)) + payload))\n"
+        "os._exit(0)",
+        # a returned value the job can still encode (its recursion limit raised) but the worker's parser cannot take
+        "sys.setrecursionlimit(100000)\nvalue = 'x'\nfor _ in range(998):\n    value = [value]\n"
+        "return {'result': 'complete', 'deep': value}",
+    ],
+    ids=["forged_deep_frame", "deep_value"],
+)
+def test_hostile_result_values_harm_neither_the_worker_nor_the_env(
+    connection: VerifierConnection, workdir: Path, level: IsolationLevel, body: str
+) -> None:
+    """Results whose JSON would exhaust a recursion limit are refused: the worker and another env carry on."""
+    assert_benign_works(connection, workdir)
+    before = worker_pid()
+    thread, results = _concurrently(workdir)
+    outcome = run(connection, hostile(body), workdir)
+    thread.join()
+    json.dumps(outcome)  # what the env logs and records stays printable
+    assert outcome["status"] == "error", outcome
+    assert results[0]["status"] == "ok" and results[0]["value"] == {"result": "complete", "v": 2}, results
+    assert worker_pid() == before, "the worker died"
+    assert_nothing_left(level)
+    assert_benign_works(connection, workdir)
+
+
+def test_no_memory_outside_the_address_space_limit(
+    connection: VerifierConnection, workdir: Path, level: IsolationLevel
+) -> None:
+    """Memory files hold pages the address-space limit does not count: a job cannot pile up gigabytes in them."""
+    body = """
+held, fds = 0, []
+try:
+    for i in range(60):
+        fd = os.memfd_create("hoard%d" % i)
+        fds.append(fd)
+        os.posix_fallocate(fd, 0, 60 << 20)
+        held += 60 << 20
+except OSError as exc:
+    report["stopped"] = repr(exc)
+report["held_mb"] = held >> 20
+"""
+    outcome = run(connection, hostile(body), workdir, timeout=30.0)
+    assert outcome["status"] == "ok", outcome
+    assert outcome["value"]["report"]["held_mb"] < 1024, outcome["value"]["report"]
+    assert_nothing_left(level)
+    assert_benign_works(connection, workdir)
+
+
+def test_installed_packages_are_out_of_sight(
+    connection: VerifierConnection, workdir: Path, level: IsolationLevel, namespaces: None
+) -> None:
+    """site-packages and dist-packages below the bound stdlib and /usr (where awm-gym and scenario packs install) are hidden."""
+    import glob
+    import site
+
+    places = [*site.getsitepackages(), *glob.glob("/usr/lib/python3*/dist-packages"), *glob.glob("/usr/local/lib/python3*/*-packages")]
+    places = [p for p in {os.path.realpath(p) for p in places} if os.path.isdir(p) and os.listdir(p)]
+    body = f"""
+for place in {sorted(places)!r}:
+    try:
+        report[place] = os.listdir(place)
+    except OSError as exc:
+        report[place] = []
+"""
+    outcome = run(connection, hostile(body), workdir)
+    assert outcome["status"] == "ok", outcome
+    assert {place: names for place, names in outcome["value"]["report"].items() if names} == {}
+
+
+def test_no_signal_through_descriptor_ownership(
+    workdir: Path, level: IsolationLevel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """F_SETOWN/F_SETSIG/FIOSETOWN (a descriptor signals its owner on I/O) reach no process of the job's uid.
+
+    Run at the ``seccomp`` level, where that uid is shared with every other job (another env's verification).
+    """
+    if os.getuid() != 0:
+        pytest.skip("needs root: the seccomp level runs jobs as uid 65534 only when started as root")
+    canary = subprocess.Popen(["sleep", "120"], user=65534)
+    monkeypatch.setenv("AWM_GYM_VERIFIER_ISOLATION", "seccomp")
+    shutdown_worker()
+    connection = VerifierConnection()
+    try:
+        body = f"""
+import fcntl, signal, struct
+def owned(how):
+    read_end, write_end = os.pipe()
+    how(read_end)
+    fcntl.fcntl(read_end, fcntl.F_SETFL, os.O_ASYNC | os.O_NONBLOCK)
+    os.write(write_end, b"x")
+    return "sent"
+def setown_setsig(fd):
+    fcntl.fcntl(fd, fcntl.F_SETOWN, {canary.pid})
+    fcntl.fcntl(fd, 10, signal.SIGKILL)
+_try(report, "f_setown", lambda: owned(setown_setsig))
+_try(report, "f_setown_only", lambda: owned(lambda fd: fcntl.fcntl(fd, fcntl.F_SETOWN, {canary.pid})))
+_try(report, "fiosetown", lambda: owned(lambda fd: fcntl.ioctl(fd, 0x8901, struct.pack("i", {canary.pid}))))
+"""
+        outcome = run(connection, hostile(body), workdir)
+        assert outcome["status"] == "ok" and outcome["isolation"] == "seccomp", outcome
+        assert canary.poll() is None, outcome["value"]["report"]
+        assert all(v.startswith("refused") for v in outcome["value"]["report"].values()), outcome
+    finally:
+        connection.close()
+        shutdown_worker()  # the next test's worker starts at the level the machine allows
+        canary.kill()
+        canary.wait()
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="the x32 and i386 system call ABIs exist on x86_64 only")
+@pytest.mark.parametrize(
+    "body",
+    [
+        # the x32 ABI's socket() (number | 0x40000000), past a filter written for x86_64 numbers
+        "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nreport['x32_socket'] = libc.syscall(0x40000000 | 41, 2, 2, 0)",
+        # the i386 ABI (int 0x80): socketcall(SYS_SOCKET) from machine code in an executable mapping
+        "import ctypes, mmap\nargs = (ctypes.c_uint32 * 3)(2, 2, 0)\n"
+        "code = bytes([0xB8, 102, 0, 0, 0, 0xBB, 1, 0, 0, 0, 0xB9]) + (ctypes.addressof(args) & 0xFFFFFFFF).to_bytes(4, 'little')"
+        " + bytes([0xCD, 0x80, 0xC3])\n"
+        "page = mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)\npage.write(code)\n"
+        "report['int80_socket'] = ctypes.CFUNCTYPE(ctypes.c_int)(ctypes.addressof(ctypes.c_char.from_buffer(page)))()",
+        # threads: a second flow of control that could outlive the result
+        "import threading, _thread\n_try(report, 'thread', lambda: threading.Thread(target=lambda: None).start())\n"
+        "_try(report, 'start_new_thread', lambda: _thread.start_new_thread(lambda: None, ()))\n"
+        "report['thread_refused'] = all(v.startswith('refused') for v in report.values())",
+    ],
+    ids=["x32", "int80", "threads"],
+)
+def test_no_syscall_abi_or_thread_escapes_the_filter(
+    connection: VerifierConnection, workdir: Path, level: IsolationLevel, body: str
+) -> None:
+    """Other system call ABIs are killed by the filter; threads cannot start (clone is refused)."""
+    outcome = run(connection, hostile(body), workdir)
+    if outcome["status"] == "ok":  # the call failed and the job carried on: it must have got nothing
+        report = outcome["value"]["report"]
+        assert report in ({"x32_socket": -1}, {"int80_socket": -1}) or report.get("thread_refused") is True, report
+    else:  # the filter killed the job for using a foreign ABI
+        assert outcome["status"] == "error" and "died" in outcome["error"], outcome
+    assert_nothing_left(level)
+    assert_benign_works(connection, workdir)
+
+
+def test_non_finite_numbers_in_a_result_stay_strict_json(connection: VerifierConnection, workdir: Path) -> None:
+    """NaN and infinities (returned, or forged as ``1e999``) arrive as text: strict JSON encoders can send the result."""
+    code = """import math, os, struct
+def verify_task_completion(initial_db_path, final_db_path, final_answer=None):
+    if final_answer == "forged":
+        payload = b'{"status":"ok","value":{"result":"complete","huge":1e999,"neg":-1e999}}'
+        for fd in range(3, 16):  # the result channel is one of them
+            try:
+                os.write(fd, struct.pack("!I", len(payload)) + payload)
+            except OSError:
+                pass
+        os._exit(0)
+    return {"result": "complete", "nan": math.nan, "inf": math.inf, "ninf": -math.inf, "fine": 0.5}
+"""
+    for answer in ("returned", "forged"):
+        outcome = connection.run(
+            code=code, function="verify_task_completion", workdir=workdir, final_answer=answer, timeout=10
+        )
+        assert outcome["status"] == "ok" and outcome["value"]["result"] == "complete", outcome
+        json.dumps(outcome, allow_nan=False)  # what the server's JSON responses and strict loggers need
+    assert outcome["value"] == {"result": "complete", "huge": "1e999", "neg": "-1e999"}
