@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -42,16 +41,15 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
-from bench_vector import ScriptedLockstep, measure, scripted_messages_policy  # noqa: E402 - beside this script
-from machine import conditions, cpu_times  # noqa: E402
-from report import write_docs  # noqa: E402 - benchmarks/report.py: docs/benchmarks.md
+from _common import machine_record, publish, pyplot, save_figure, throughput_rows  # noqa: E402 - beside this script
+from bench_vector import WORKLOADS, scripted_messages_policy, take_turns, workload_parser  # noqa: E402
+from machine import cpu_times  # noqa: E402
 
 import awm_gym  # noqa: E402
 from awm_gym.distributed import RayVectorEnv  # noqa: E402
 from awm_gym.vector import AWMVectorEnv, RolloutDriver  # noqa: E402
 
 IMPLS = ("AWMVectorEnv", "RayVectorEnv")
-WORKLOADS = ("read", "episodes")
 
 
 def build(impl: str, args: argparse.Namespace, num_envs: int, **kwargs: Any) -> AWMVectorEnv:
@@ -65,32 +63,15 @@ def build(impl: str, args: argparse.Namespace, num_envs: int, **kwargs: Any) -> 
 
 
 def throughput(args: argparse.Namespace, num_envs: int) -> list[dict[str, Any]]:
-    read_call = json.dumps({"name": args.tool, "arguments": {}})
     impls: dict[str, AWMVectorEnv] = {}
     created: dict[str, float] = {}
-    totals = {(impl, workload): [0.0, 0, 0, 0, 0.0] for impl in IMPLS for workload in WORKLOADS}
-    lengths = {"read": None, "episodes": args.episode_len}
     try:
         for impl in IMPLS:
             start = time.perf_counter()
             impls[impl] = build(impl, args, num_envs, max_steps=1_000_000)  # episodes end by the final answer only
             impls[impl].reset(seed=0)
             created[impl] = time.perf_counter() - start
-        for envs in impls.values():  # warm-up: a whole episode (the first one starts the verifier worker)
-            warm = ScriptedLockstep(num_envs, read_call, 2)
-            for _ in range(3):
-                warm.record(*envs.step(warm.actions())[2:4])
-        for round_ in range(args.rounds):
-            for workload in WORKLOADS:
-                for impl, envs in impls.items():
-                    envs.reset(seed=round_)
-                    policy = ScriptedLockstep(num_envs, read_call, lengths[workload])
-                    cycle = 1 if workload == "read" else args.episode_len + 1
-                    cpu = time.process_time()
-                    result = measure(envs, policy, args.seconds / args.rounds, cycle)
-                    used = time.process_time() - cpu
-                    total = totals[impl, workload]
-                    totals[impl, workload] = [a + b for a, b in zip(total, (*result, used), strict=True)]
+        totals = take_turns(impls, args, num_envs)
         actors = impls["RayVectorEnv"].num_actors  # type: ignore[attr-defined]
     finally:
         for envs in impls.values():
@@ -249,19 +230,13 @@ def markdown(results: dict[str, Any]) -> str:
         "| Ray/local | driver CPU ms/step | setup s |",
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    table: dict[int, dict[str, dict[str, dict[str, Any]]]] = {}
-    for row in results["throughput"]:
-        table.setdefault(row["num_envs"], {}).setdefault(row["impl"], {})[row["workload"]] = row
-    for n, impls in sorted(table.items()):
-        local = impls["AWMVectorEnv"]
-        for impl, rows in impls.items():
-            read, episodes = rows["read"], rows["episodes"]
-            lines.append(
-                f"| {n} | {impl} | {read['actors'] or '-'} | {read['steps_per_s']:.0f} | "
-                f"{read['steps_per_s'] / local['read']['steps_per_s']:.2f} | {episodes['steps_per_s']:.0f} | "
-                f"{episodes['episodes_per_s']:.1f} | {episodes['steps_per_s'] / local['episodes']['steps_per_s']:.2f} | "
-                f"{episodes['driver_cpu_ms_per_step']:.2f} | {read['create_s']:.1f} |"
-            )
+    for n, impl, read, episodes, local in throughput_rows(results["throughput"], "AWMVectorEnv"):
+        lines.append(
+            f"| {n} | {impl} | {read['actors'] or '-'} | {read['steps_per_s']:.0f} | "
+            f"{read['steps_per_s'] / local['read']['steps_per_s']:.2f} | {episodes['steps_per_s']:.0f} | "
+            f"{episodes['episodes_per_s']:.1f} | {episodes['steps_per_s'] / local['episodes']['steps_per_s']:.2f} | "
+            f"{episodes['driver_cpu_ms_per_step']:.2f} | {read['create_s']:.1f} |"
+        )
     lat = results["latency"]
     lines += [
         "",
@@ -298,12 +273,7 @@ def markdown(results: dict[str, Any]) -> str:
 
 
 def plot(results: dict[str, Any], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, (left, right) = pyplot().subplots(1, 2, figsize=(11, 4.2))
     ns = sorted({row["num_envs"] for row in results["throughput"]})
     width = 0.2
     for offset, (impl, workload) in enumerate((i, w) for w in WORKLOADS for i in IMPLS):
@@ -324,20 +294,11 @@ def plot(results: dict[str, Any], path: Path) -> None:
     right.set_ylabel("steps / s (projected)")
     right.set_title("Projection from per-node figures (not measured)")
     right.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="tiny budgets for a smoke test")
-    parser.add_argument("--ns", type=int, nargs="+", default=None, help="sub-environment counts (default 4 16)")
-    parser.add_argument("--seconds", type=float, default=None, help="measured seconds per impl, workload, N")
-    parser.add_argument("--rounds", type=int, default=None, help="turns the impls take, to share background load")
-    parser.add_argument("--scenario", default="awmgym_pet_clinic")
-    parser.add_argument("--tool", default="list_veterinarians", help="the read tool the scripted policy calls")
-    parser.add_argument("--episode-len", type=int, default=8, help="actions per episode (the last one answers)")
+    parser = workload_parser(__doc__.split("\n\n")[0], ns_default="4 16", seconds_default="6")
     parser.add_argument("--envs-per-actor", type=int, default=4)
     parser.add_argument("--cpus-per-actor", type=float, default=0.5, help="Ray CPUs each actor asks for")
     parser.add_argument("--ray-cpus", type=int, default=None, help="CPUs of the local Ray instance (default: all)")
@@ -389,17 +350,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     ray_row["episodes_per_s"] / max(local["episodes_per_s"], 1e-9), 2
                 )
     results: dict[str, Any] = {
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "gymnasium": gym.__version__,
-            "ray": ray.__version__,
-            "awm_gym": awm_gym.__version__,
-            "platform": platform.platform(),
-            "loadavg_at_start": [round(x, 2) for x in load_at_start],
-            "loadavg_at_end": [round(x, 2) for x in os.getloadavg()],
-            "during_run": conditions(cpu_at_start),
-        },
+        "machine": machine_record(
+            load_at_start, cpu_at_start, gymnasium=gym.__version__, ray=ray.__version__, awm_gym=awm_gym.__version__
+        ),
         "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "throughput": rows,
         "ratios": ratios,
@@ -409,12 +362,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
     results["projection"] = projection(results, args)
     results["markdown"] = markdown(results)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "bench_distributed.json").write_text(json.dumps(results, indent=2) + "\n")
-    plot(results, args.out / "bench_distributed.png")
-    print(results["markdown"])
-    print(f"wrote {args.out / 'bench_distributed.json'} and {args.out / 'bench_distributed.png'}")
-    print(f"wrote {write_docs(args.out)}")
+    publish(results, args.out, "bench_distributed", plot)
     return results
 
 

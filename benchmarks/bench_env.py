@@ -37,7 +37,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from machine import conditions, cpu_times  # benchmarks/machine.py, beside this script
+from _common import pyplot, save_figure  # benchmarks/_common.py, beside this script
+from machine import conditions, cpu_times  # benchmarks/machine.py
 from report import write_docs  # benchmarks/report.py: docs/benchmarks.md from the results
 
 import awm_gym  # noqa: F401 - registers the bundled scenarios
@@ -364,14 +365,9 @@ def report_isolation(figures: dict[str, Any]) -> None:
 
 def plot_isolation(figures: dict[str, Any], path: Path) -> None:
     """Bars: first, per-episode and back-to-back verification latency per isolation level."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     levels = [level for level in figures if level != "overhead_ms"]
     keys = ["first_ms", "per_episode_ms", "back_to_back_ms"]
-    fig, axis = plt.subplots(figsize=(7, 4))
+    fig, axis = pyplot().subplots(figsize=(7, 4))
     width = 0.8 / max(1, len(levels))
     for i, level in enumerate(levels):
         xs = [x + i * width for x in range(len(keys))]
@@ -380,8 +376,7 @@ def plot_isolation(figures: dict[str, Any], path: Path) -> None:
     axis.set_ylabel("milliseconds (median)")
     axis.set_title(f"code-mode verification latency by isolation level ({SCENARIO})")
     axis.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path, dpi=120)
 
 
 APP_FLOOR_SCRIPT = textwrap.dedent(
@@ -664,13 +659,8 @@ def markdown(results: dict[str, Any]) -> str:
 
 def plot(results: dict[str, Any], path: Path) -> None:
     """Latency bars (log scale) and the ready-from-cold scaling curve."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     keys = ["warm_reset_ms", "cold_start_ms", "tool_read_ms", "tool_write_ms", "verify_code_ms"]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    fig, (left, right) = pyplot().subplots(1, 2, figsize=(12, 4.5))
     xs = range(len(keys))
     left.bar([x - 0.2 for x in xs], [_median(results["awm_gym"][k]) for k in keys], 0.4, label="awm-gym")
     left.bar(
@@ -688,8 +678,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
     right.set_ylabel("seconds until all are ready (fresh process)")
     right.legend()
     fig.suptitle(f"awm-gym environment benchmark ({results['scenario']}, {results['machine']['cpus']} CPUs)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path, dpi=120)
 
 
 if __name__ == "__main__":

@@ -36,8 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from machine import conditions, cpu_times  # noqa: E402 - benchmarks/machine.py, beside this script
-from report import write_docs  # noqa: E402 - benchmarks/report.py: docs/benchmarks.md
+from _common import descendants, publish, pyplot, save_figure  # noqa: E402 - benchmarks/_common.py, beside this script
+from machine import conditions, cpu_times  # noqa: E402 - benchmarks/machine.py
 
 SCENARIO = "awmgym_pet_clinic"
 TASK = 3
@@ -93,28 +93,11 @@ class Server:
 
     def uss_mib(self) -> float:
         """USS of the server and every descendant (MiB)."""
-        return sum(_uss(pid) for pid in [self.process.pid, *_descendants(self.process.pid)]) / 2**20
+        return sum(_uss(pid) for pid in [self.process.pid, *descendants(self.process.pid)]) / 2**20
 
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=60)
-
-
-def _descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError):
-                continue
-            children.setdefault(ppid, []).append(int(entry))
-    found, stack = [], [pid]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            found.append(child)
-            stack.append(child)
-    return found
 
 
 def _uss(pid: int) -> int:
@@ -303,13 +286,8 @@ def markdown(results: dict[str, Any]) -> str:
 
 
 def plot(results: dict[str, Any], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     ops = ["reset", "read", "write", "end"]
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig, ax = pyplot().subplots(figsize=(8, 4))
     width = 0.2
     for k, impl in enumerate(("in_process", "openenv", "mcp")):
         values = [results["per_episode_median"][impl].get(f"{op}_ms") or 0 for op in ops]
@@ -321,9 +299,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
     ax.set_ylabel("median ms (log)")
     ax.set_title("awm-gym serve on loopback vs in-process")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -363,12 +339,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
     results["machine"]["during_run"] = conditions(cpu_at_start)
     results["markdown"] = markdown(results)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "bench_serve.json").write_text(json.dumps(results, indent=2) + "\n")
-    plot(results, args.out / "bench_serve.png")
-    print(results["markdown"])
-    print(f"wrote {args.out / 'bench_serve.json'} and {args.out / 'bench_serve.png'}")
-    print(f"wrote {write_docs(args.out)}")
+    publish(results, args.out, "bench_serve", plot)
     return results
 
 

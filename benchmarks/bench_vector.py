@@ -28,9 +28,9 @@ import argparse
 import functools
 import json
 import os
-import platform
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -42,8 +42,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
-from machine import conditions, cpu_times  # noqa: E402 - benchmarks/machine.py, beside this script
-from report import write_docs  # noqa: E402 - benchmarks/report.py: docs/benchmarks.md from the results
+from _common import machine_record, publish, pyplot, save_figure, throughput_rows  # noqa: E402 - beside this script
+from machine import cpu_times  # noqa: E402 - benchmarks/machine.py
 
 import awm_gym  # noqa: E402
 from awm_gym.envs import AWMEnv  # noqa: E402
@@ -139,9 +139,39 @@ def measure(envs: Any, policy: ScriptedLockstep, seconds: float, cycle: int) -> 
     return elapsed, steps, read, episodes
 
 
+def take_turns(impls: Mapping[str, Any], args: argparse.Namespace, num_envs: int) -> dict[tuple[str, str], list[float]]:
+    """Warm each vector env up, then time both workloads on each in turns, ``args.rounds`` rounds (shared load).
+
+    Each turn starts from a reset, untimed, and runs whole episode cycles (the episodes, then the autoreset step),
+    all sub-environments in step: vector envs that share their envs (AWMVectorEnv, SyncVectorEnv) start alike.
+
+    Returns:
+        Per (impl, workload): summed seconds, steps, read steps, episodes and the driver's CPU seconds.
+    """
+    read_call = json.dumps({"name": args.tool, "arguments": {}})
+    lengths = {"read": None, "episodes": args.episode_len}
+    totals: dict[tuple[str, str], list[float]] = {
+        (name, workload): [0.0, 0, 0, 0, 0.0] for name in impls for workload in WORKLOADS
+    }
+    for envs in impls.values():  # warm-up: a whole episode (the first one starts the verifier worker)
+        warm = ScriptedLockstep(num_envs, read_call, 2)
+        for _ in range(3):
+            warm.record(*envs.step(warm.actions())[2:4])
+    for round_ in range(args.rounds):
+        for workload in WORKLOADS:
+            for name, envs in impls.items():
+                envs.reset(seed=round_)
+                policy = ScriptedLockstep(num_envs, read_call, lengths[workload])
+                cycle = 1 if workload == "read" else args.episode_len + 1
+                cpu = time.process_time()
+                result = measure(envs, policy, args.seconds / args.rounds, cycle)
+                used = time.process_time() - cpu
+                totals[name, workload] = [a + b for a, b in zip(totals[name, workload], (*result, used), strict=True)]
+    return totals
+
+
 def throughput(args: argparse.Namespace, num_envs: int, log: list[str]) -> list[Throughput]:
     env_kwargs = {"max_steps": 1_000_000}  # episodes end by the final answer only
-    read_call = json.dumps({"name": args.tool, "arguments": {}})
     impls: dict[str, Any] = {}
     created: dict[str, float] = {}
 
@@ -166,23 +196,8 @@ def throughput(args: argparse.Namespace, num_envs: int, log: list[str]) -> list[
             f"AsyncVectorEnv skipped at N={num_envs} (--async-max {args.async_max}: one process + zygote per env)"
         )
 
-    lengths = {"read": None, "episodes": args.episode_len}
-    totals = {(name, workload): [0.0, 0, 0, 0] for name in impls for workload in WORKLOADS}
     try:
-        for envs in impls.values():  # warm-up: a whole episode (the first one starts the verifier worker)
-            warm = ScriptedLockstep(num_envs, read_call, 2)
-            for _ in range(3):
-                warm.record(*envs.step(warm.actions())[2:4])
-        for round_ in range(args.rounds):
-            for workload in WORKLOADS:
-                for name, envs in impls.items():
-                    # AWMVectorEnv and SyncVectorEnv share their envs: each turn starts from a reset, untimed,
-                    # and runs whole episode cycles (the episodes, then the autoreset step), all envs in step.
-                    envs.reset(seed=round_)
-                    policy = ScriptedLockstep(num_envs, read_call, lengths[workload])
-                    cycle = 1 if workload == "read" else args.episode_len + 1
-                    result = measure(envs, policy, args.seconds / args.rounds, cycle)
-                    totals[name, workload] = [a + b for a, b in zip(totals[name, workload], result, strict=True)]
+        totals = take_turns(impls, args, num_envs)
     finally:
         for name in reversed(list(impls)):
             impls[name].close()
@@ -277,19 +292,13 @@ def markdown(results: dict[str, Any]) -> str:
         "| setup s |",
         "|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
-    table: dict[int, dict[str, dict[str, dict[str, Any]]]] = {}
-    for row in results["throughput"]:
-        table.setdefault(row["num_envs"], {}).setdefault(row["impl"], {})[row["workload"]] = row
-    for n, impls in sorted(table.items()):
-        sync = impls["SyncVectorEnv"]
-        for impl, rows in impls.items():
-            read, episodes = rows["read"], rows["episodes"]
-            lines.append(
-                f"| {n} | {impl} | {read['read_steps_per_s']:.0f} | "
-                f"{read['read_steps_per_s'] / sync['read']['read_steps_per_s']:.2f}x | "
-                f"{episodes['steps_per_s']:.0f} | {episodes['episodes_per_s']:.1f} | "
-                f"{episodes['steps_per_s'] / sync['episodes']['steps_per_s']:.2f}x | {read['create_s']:.1f} |"
-            )
+    for n, impl, read, episodes, sync in throughput_rows(results["throughput"], "SyncVectorEnv"):
+        lines.append(
+            f"| {n} | {impl} | {read['read_steps_per_s']:.0f} | "
+            f"{read['read_steps_per_s'] / sync['read']['read_steps_per_s']:.2f}x | "
+            f"{episodes['steps_per_s']:.0f} | {episodes['episodes_per_s']:.1f} | "
+            f"{episodes['steps_per_s'] / sync['episodes']['steps_per_s']:.2f}x | {read['create_s']:.1f} |"
+        )
     config = results["config"]
     lines += [
         "",
@@ -308,12 +317,7 @@ def markdown(results: dict[str, Any]) -> str:
 
 
 def plot(results: dict[str, Any], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, (left, right) = pyplot().subplots(1, 2, figsize=(11, 4.2))
     impls: dict[str, list[tuple[int, float]]] = {}
     for row in results["throughput"]:
         if row["workload"] == "read":
@@ -337,23 +341,38 @@ def plot(results: dict[str, Any], path: Path) -> None:
     config = results["config"]
     right.set_title(f"{config['latency_ms']:.0f} ms policy latency per batch, N={config['driver_n']}")
     right.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def workload_parser(description: str, ns_default: str, seconds_default: str) -> argparse.ArgumentParser:
+    """A parser with the scripted workload's options (shared with bench_distributed).
+
+    Args:
+        description: The parser's description.
+        ns_default: The default sub-environment counts, for the help text (``args.ns`` is ``None`` if not given).
+        seconds_default: The default measured seconds, for the help text (``args.seconds`` likewise).
+    """
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="tiny budgets for a smoke test")
-    parser.add_argument("--ns", type=int, nargs="+", default=None, help="sub-environment counts (default 1 8 32 64)")
     parser.add_argument(
-        "--seconds", type=float, default=None, help="measured seconds per impl, workload and N (default 4)"
+        "--ns", type=int, nargs="+", default=None, help=f"sub-environment counts (default {ns_default})"
+    )
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=None,
+        help=f"measured seconds per impl, workload and N (default {seconds_default})",
     )
     parser.add_argument("--rounds", type=int, default=None, help="turns the impls take, to share background load")
-    parser.add_argument("--async-max", type=int, default=None, help="largest N for AsyncVectorEnv (default 32)")
     parser.add_argument("--scenario", default="awmgym_pet_clinic")
     parser.add_argument("--tool", default="list_veterinarians", help="the read tool the scripted policy calls")
     parser.add_argument("--episode-len", type=int, default=8, help="actions per episode (the last one answers)")
+    return parser
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = workload_parser(__doc__.split("\n\n")[0], ns_default="1 8 32 64", seconds_default="4")
+    parser.add_argument("--async-max", type=int, default=None, help="largest N for AsyncVectorEnv (default 32)")
     parser.add_argument("--driver-n", type=int, default=None, help="sub-environments of part 2 (default 32)")
     parser.add_argument("--driver-episodes", type=int, default=None, help="episodes of part 2 (default 4 x N)")
     parser.add_argument("--latency-ms", type=float, default=50.0, help="policy latency per batch in part 2")
@@ -391,18 +410,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             awm, sync, asyn = at_n["AWMVectorEnv"], at_n["SyncVectorEnv"], at_n.get("AsyncVectorEnv")
             ratios.setdefault(str(n), {})[f"awm_vs_sync_{workload}"] = round(awm / sync, 2)
             ratios[str(n)][f"awm_vs_async_{workload}"] = round(awm / asyn, 2) if asyn else None
-    load_at_end = os.getloadavg()
     results = {
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "gymnasium": gym.__version__,
-            "awm_gym": awm_gym.__version__,
-            "platform": platform.platform(),
-            "loadavg_at_start": [round(x, 2) for x in load_at_start],
-            "loadavg_at_end": [round(x, 2) for x in load_at_end],
-            "during_run": conditions(cpu_at_start),
-        },
+        "machine": machine_record(load_at_start, cpu_at_start, gymnasium=gym.__version__, awm_gym=awm_gym.__version__),
         "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "throughput": [row.row() for row in rows],
         "ratios": ratios,
@@ -410,13 +419,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "notes": log,
     }
     results["markdown"] = markdown(results)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "bench_vector.json").write_text(json.dumps(results, indent=2) + "\n")
-    plot(results, args.out / "bench_vector.png")
-    print(results["markdown"])
-    for note in log:
-        print(f"note: {note}")
-    print(f"wrote {args.out / 'bench_vector.json'} and {args.out / 'bench_vector.png'}; {write_docs(args.out)}")
+    publish(results, args.out, "bench_vector", plot, notes=log)
     return results
 
 

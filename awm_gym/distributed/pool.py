@@ -26,7 +26,8 @@ from typing import Any
 
 from awm_gym.distributed.actor import Call, Outcome, SubEnvActor
 from awm_gym.distributed.cluster import import_ray
-from awm_gym.errors import ActorLostError, ConfigurationError, SubEnvWorkerError
+from awm_gym.errors import ActorLostError, ConfigurationError
+from awm_gym.vector.vector_env import _creation_error
 
 __all__ = ["PLACEMENTS", "ActorPool", "plan_actors"]
 
@@ -245,13 +246,7 @@ class ActorPool:
                 ) from exc
             if description["errors"]:
                 index, exc = description["errors"][0]
-                raise SubEnvWorkerError(
-                    f"sub-environment {index} could not be created: {type(exc).__name__}: {exc}",
-                    index=index,
-                    scenario=None,
-                    task_idx=None,
-                    operation="create",
-                ) from exc
+                raise _creation_error(index, exc) from exc
             actor = self._actors[slot]
             actor.node_id, actor.pid = description["node_id"], description["pid"]
             self.descriptions.update(description["envs"])

@@ -74,6 +74,17 @@ def served_scenarios(env: gym.Env) -> frozenset[str]:
     return frozenset() if name is None else frozenset({name})
 
 
+def _creation_error(index: int, exc: BaseException) -> SubEnvWorkerError:
+    """The error for sub-environment ``index`` failing to be created with ``exc`` (raise it ``from exc``)."""
+    return SubEnvWorkerError(
+        f"sub-environment {index} could not be created: {type(exc).__name__}: {exc}",
+        index=index,
+        scenario=None,
+        task_idx=None,
+        operation="create",
+    )
+
+
 def _entry_kwargs(entry: EnvEntry, shared: Mapping[str, Any], position: int) -> dict[str, Any]:
     if isinstance(entry, str | Scenario):
         own: dict[str, Any] = {"scenario": entry}
@@ -265,13 +276,7 @@ class AWMVectorEnv(VectorEnv[tuple[str, ...], tuple[str, ...], np.ndarray]):
         if failures:
             self.close()
             index, exc = failures[0]
-            raise SubEnvWorkerError(
-                f"sub-environment {index} could not be created: {type(exc).__name__}: {exc}",
-                index=index,
-                scenario=None,
-                task_idx=None,
-                operation="create",
-            ) from exc
+            raise _creation_error(index, exc) from exc
 
     # ------------------------------------------------------------------------------------------ helpers
 

@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).parent))  # the server tests import servin
 
 from serving import SCENARIO, Running, start_server, stop_server  # noqa: E402
 
+from awm_gym.envs import AWMEnv  # noqa: E402
 from awm_gym.server import ServeConfig  # noqa: E402
 
 
@@ -23,3 +24,12 @@ def served() -> Iterator[Running]:
     )
     yield running
     stop_server(server, thread)
+
+
+@pytest.fixture(scope="module")
+def reference_env() -> Iterator[AWMEnv]:
+    """The same scenario in process: the ground truth for tools and texts."""
+    env = AWMEnv(SCENARIO)
+    env.reset(options={"task_idx": 3})
+    yield env
+    env.close()

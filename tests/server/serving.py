@@ -25,6 +25,11 @@ class Running:
     def manager(self) -> Any:
         return self.app.manager
 
+    def only_session(self) -> Any:
+        """The one session the server holds (fails unless there is exactly one)."""
+        (session,) = self.manager.sessions.values()
+        return session
+
     def wait_sessions(self, count: int, timeout: float = 10.0) -> int:
         """Wait until the server holds ``count`` sessions; return how many it holds."""
         deadline = time.monotonic() + timeout

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -16,20 +15,6 @@ from serving import SCENARIO, Running
 from awm_gym.catalog import load_reference_solutions
 from awm_gym.envs import AWMEnv
 from awm_gym.server.mcp_endpoint import START_TOOL
-
-
-@pytest.fixture(scope="module")
-def reference_env() -> Iterator[AWMEnv]:
-    """The same scenario in process: the ground truth for tools and texts."""
-    env = AWMEnv(SCENARIO)
-    env.reset(options={"task_idx": 3})
-    yield env
-    env.close()
-
-
-def only_session(running: Running) -> Any:
-    (session,) = running.manager.sessions.values()
-    return session
 
 
 def text(result: Any) -> str:
@@ -48,7 +33,7 @@ class TestScenarioFromTheURL:
             async with Client(f"{served.url}/mcp?scenario={SCENARIO}&task=3") as client:
                 seen["tools"] = (await client.list_tools()).tools
                 seen["read"] = await client.call_tool(read["name"], read["arguments"])
-                session = only_session(served)
+                session = served.only_session()
                 database = session.env.host.database_path
                 for call in solution.calls[1:]:
                     seen["write"] = await client.call_tool(call["name"], call["arguments"])
@@ -85,7 +70,7 @@ class TestScenarioFromTheURL:
         async def go() -> None:
             async with Client(f"{served.url}/mcp?scenario={SCENARIO}&task=0") as client:
                 await client.list_tools()
-                pids.append(only_session(served).env.host.server_pid)
+                pids.append(served.only_session().env.host.server_pid)
 
         asyncio.run(go())
         assert served.wait_sessions(0) == 0

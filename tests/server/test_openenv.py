@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,15 +17,6 @@ from awm_gym.catalog import load_reference_solutions
 from awm_gym.envs import AWMEnv
 
 
-@pytest.fixture(scope="module")
-def reference_env() -> Iterator[AWMEnv]:
-    """The same scenario in process: the ground truth for tools and texts."""
-    env = AWMEnv(SCENARIO)
-    env.reset(options={"task_idx": 3})
-    yield env
-    env.close()
-
-
 def run(coroutine: Any) -> Any:
     return asyncio.run(coroutine)
 
@@ -37,8 +27,7 @@ async def call(env: MCPToolClient, name: str, arguments: dict[str, Any]) -> Any:
 
 
 def appointment_status(running: Running, appointment_id: int) -> str:
-    (session,) = running.manager.sessions.values()
-    with sqlite3.connect(session.env.host.database_path) as db:
+    with sqlite3.connect(running.only_session().env.host.database_path) as db:
         return db.execute("SELECT status FROM appointments WHERE id = ?", (appointment_id,)).fetchone()[0]
 
 
@@ -224,8 +213,7 @@ class TestLifecycle:
         async def go() -> None:
             async with MCPToolClient(base_url=served.url) as env:
                 await env.reset(scenario=SCENARIO, task_idx=0)
-                (session,) = served.manager.sessions.values()
-                pids.append(session.env.host.server_pid)
+                pids.append(served.only_session().env.host.server_pid)
 
         run(go())
         assert served.wait_sessions(0) == 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -33,17 +32,6 @@ def _record(body: str, mode: str = "code", name: str = "verify_task_completion")
     args = "initial_db_path, final_db_path, final_answer=None" if mode == "code" else "initial_db_path, final_db_path"
     code = HEADER + f"def {name}({args}):\n" + "\n".join("    " + line for line in body.strip().splitlines()) + "\n"
     return VerifierRecord(mode=mode, task_idx=0, code=code)
-
-
-@pytest.fixture
-def workdir(tmp_path: Path) -> Path:
-    for name, value in (("initial.db", 1), ("final.db", 2)):
-        conn = sqlite3.connect(tmp_path / name)
-        conn.execute("CREATE TABLE t (v INTEGER)")
-        conn.execute("INSERT INTO t VALUES (?)", (value,))
-        conn.commit()
-        conn.close()
-    return tmp_path
 
 
 @pytest.fixture(scope="module")
