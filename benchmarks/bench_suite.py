@@ -10,7 +10,9 @@ run side by side, each in a fresh interpreter:
   ``--baseline-scenarios`` of them (default: all of them for small N, else 50) and extrapolated to N.
 
 A cold-start part first times, alone (one thread), the first reset of ``--cold-scenarios`` new scenarios
-with the root and with the baseline. Each sweep then reports wall time, episodes/s, new-scenario cold start
+with the root and with the baseline, with CPU time per process; with the root, a second pass starts the same
+scenarios in new zygotes with their OpenAPI documents cached on disk (every copy's code is distinct, and each
+part starts with an empty cache, so nothing else is ever served from it). Each sweep then reports wall time, episodes/s, new-scenario cold start
 (first reset of a scenario not seen in this process) p50/p95, warm reset (next task, same scenario) p50/p95,
 each worker's first scenario apart (it waits for the root, or the verifier worker, to start), peak memory of
 the whole process tree (PSS and USS, sampled from ``/proc``), peak live zygotes and their memory (USS/PSS),
@@ -65,10 +67,21 @@ def percentiles(samples: list[float]) -> dict[str, float]:
 
 
 def write_scenarios(directory: Path, n: int) -> list[str]:
-    """Write ``n`` generated scenarios (renamed copies of the bundled ones) in the release format; their names."""
+    """Write ``n`` generated scenarios (renamed copies of the bundled ones) in the release format; their names.
+
+    Each copy's code gets a comment naming it, so every copy is new code (as each AgentWorldModel-1K app is):
+    nothing keyed by the code (the OpenAPI cache) is shared between copies.
+    """
+    from awm_gym.catalog import AWM_FILES
     from awm_gym.testing.scale import write_scaled_release
 
-    return write_scaled_release(directory, n)
+    names = write_scaled_release(directory, n)
+    path = directory / AWM_FILES["envs"]
+    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    for record in records:
+        record["full_code"] += f"\n# bench_suite copy {record['scenario']}\n"
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+    return names
 
 
 def _descendants(pid: int) -> list[int]:
@@ -245,49 +258,85 @@ def _schedstat_ms(pid: int | None) -> tuple[float, float]:
     return int(on_cpu) / 1e6, int(waiting) / 1e6
 
 
-def run_cold(data_dir: Path, n: int) -> dict[str, Any]:
-    """New-scenario cold start measured alone: one thread, one suite env, the first reset of ``n`` new scenarios.
+def _children_cpu_ms(pid: int | None) -> float:
+    """CPU time of ``pid``'s collected children, in ms (``/proc/<pid>/stat``; clock ticks, so 10 ms steps)."""
+    if pid is None:
+        return 0.0
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return (int(fields[13]) + int(fields[14])) * 1000 / os.sysconf("SC_CLK_TCK")
 
-    The env's first scenario is started before timing (it also starts the root and the verifier worker) and
-    reported apart. Each timed reset is the first of its scenario in this process. Besides wall time, where it
-    went: CPU time of this thread, of the new zygote and of the new server (all three single-threaded on this
-    path), and the time the zygote and server spent runnable but waiting for a CPU (other load on the machine).
-    """
-    import awm_gym  # noqa: F401
-    from awm_gym.catalog import TaskSet, list_scenarios
-    from awm_gym.envs import AWMSuiteEnv
 
-    names = list_scenarios(data_dir)[: n + 1]
-    env = AWMSuiteEnv(TaskSet.from_scenarios(names, data_dir=data_dir), max_steps=50)
+def _cold_pass(env: Any, names: list[str]) -> dict[str, Any]:
+    """The first reset of each of ``names`` (after an untimed one of ``names[0]``): wall time and where it went."""
     columns: dict[str, list[float]] = {
-        key: [] for key in ("wall", "cpu_total", "cpu_parent_thread", "cpu_zygote", "cpu_server", "waiting_for_cpu")
+        key: []
+        for key in (
+            "wall",
+            "cpu_total",
+            "cpu_parent_thread",
+            "cpu_zygote",
+            "cpu_zygote_openapi_child",
+            "cpu_server",
+            "waiting_for_cpu",
+        )
     }
-    try:
-        t0 = time.perf_counter()
-        env.reset(options={"scenario": names[0], "task_idx": 0})
-        first = 1000 * (time.perf_counter() - t0)
-        for name in names[1:]:
-            c0, t0 = time.thread_time(), time.perf_counter()
-            env.reset(options={"scenario": name, "task_idx": 0})
-            wall, parent = 1000 * (time.perf_counter() - t0), 1000 * (time.thread_time() - c0)
-            zygote_cpu, zygote_wait = _schedstat_ms(env.host.zygote_pid)
-            server_cpu, server_wait = _schedstat_ms(env.host.server_pid)
-            for key, value in (
-                ("wall", wall),
-                ("cpu_total", parent + zygote_cpu + server_cpu),
-                ("cpu_parent_thread", parent),
-                ("cpu_zygote", zygote_cpu),
-                ("cpu_server", server_cpu),
-                ("waiting_for_cpu", zygote_wait + server_wait),
-            ):
-                columns[key].append(value)
-    finally:
-        env.close()
+    t0 = time.perf_counter()
+    env.reset(options={"scenario": names[0], "task_idx": 0})
+    first = 1000 * (time.perf_counter() - t0)
+    for name in names[1:]:
+        c0, t0 = time.thread_time(), time.perf_counter()
+        env.reset(options={"scenario": name, "task_idx": 0})
+        wall, parent = 1000 * (time.perf_counter() - t0), 1000 * (time.thread_time() - c0)
+        zygote_cpu, zygote_wait = _schedstat_ms(env.host.zygote_pid)
+        openapi_cpu = _children_cpu_ms(env.host.zygote_pid)  # the child that computed the OpenAPI, if any
+        server_cpu, server_wait = _schedstat_ms(env.host.server_pid)
+        for key, value in (
+            ("wall", wall),
+            ("cpu_total", parent + zygote_cpu + openapi_cpu + server_cpu),
+            ("cpu_parent_thread", parent),
+            ("cpu_zygote", zygote_cpu),
+            ("cpu_zygote_openapi_child", openapi_cpu),
+            ("cpu_server", server_cpu),
+            ("waiting_for_cpu", zygote_wait + server_wait),
+        ):
+            columns[key].append(value)
     return {
         "cold_start_ms": percentiles(columns.pop("wall")),
         "breakdown_ms": {key: percentiles(values) for key, values in columns.items()},
         "first_scenario_ms": round(first, 1),
     }
+
+
+def run_cold(data_dir: Path, n: int) -> dict[str, Any]:
+    """New-scenario cold start measured alone: one thread, one suite env, the first reset of ``n`` new scenarios.
+
+    The env's first scenario is started before timing (it also starts the root and the verifier worker) and
+    reported apart. Each timed reset is the first of its scenario in this process. Besides wall time, where it
+    went: CPU time of this thread, of the new zygote (and of the child it forks to compute the OpenAPI) and of
+    the new server (all single-threaded on this path), and the time the zygote and server spent runnable but
+    waiting for a CPU (other load on the machine).
+
+    A second pass, after :func:`awm_gym.host.shutdown_zygotes`, starts the same scenarios again in new
+    zygotes, now with their OpenAPI documents in the on-disk cache: what a scenario whose code was seen before
+    costs (a re-run, another worker process, a zygote evicted and needed again).
+    """
+    import awm_gym  # noqa: F401
+    from awm_gym.catalog import TaskSet, list_scenarios
+    from awm_gym.envs import AWMSuiteEnv
+    from awm_gym.host import shutdown_zygotes
+
+    names = list_scenarios(data_dir)[: n + 1]
+    env = AWMSuiteEnv(TaskSet.from_scenarios(names, data_dir=data_dir), max_steps=50)
+    try:
+        report = _cold_pass(env, names)
+        env.close()
+        shutdown_zygotes()
+        env = AWMSuiteEnv(TaskSet.from_scenarios(names, data_dir=data_dir), max_steps=50)
+        report["openapi_cached"] = _cold_pass(env, names)
+    finally:
+        env.close()
+    return report
 
 
 def _minor_faults(pid: int) -> int:
@@ -344,10 +393,20 @@ def run_first_call(data_dir: Path, n: int, steady_calls: int = 20) -> dict[str, 
 
 
 def in_fresh_interpreter(part: str, extra_env: dict[str, str], *args: str) -> dict[str, Any]:
-    """Run one part of this benchmark in a fresh interpreter (clean pool, clean memory) and read its JSON."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]), **extra_env)
-    command = [sys.executable, str(Path(__file__).resolve()), "--part", part, *args]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    """Run one part of this benchmark in a fresh interpreter (clean pool, clean memory) and read its JSON.
+
+    Each part gets its own empty awm-gym cache (``AWM_GYM_CACHE_DIR``), so none starts with what an earlier
+    part or run left there (and the user's cache is left alone).
+    """
+    with tempfile.TemporaryDirectory(prefix="bench_suite-cache-") as cache:
+        env = dict(
+            os.environ,
+            PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+            AWM_GYM_CACHE_DIR=cache,
+            **extra_env,
+        )
+        command = [sys.executable, str(Path(__file__).resolve()), "--part", part, *args]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"{part} failed ({done.returncode}):\n{done.stderr[-4000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -365,13 +424,15 @@ def plot(report: dict[str, Any], path: Path) -> None:
     ax = axes[0]
     labels = ["root (fork)", "baseline (fresh interpreter)"]
     cold = report["cold_start"]
-    for i, key in enumerate(("root", "baseline")):
-        numbers = cold[key]["cold_start_ms"]
+    columns = [("root", cold["root"]), ("root, OpenAPI\ncached", cold["root"]["openapi_cached"])]
+    columns.append(("baseline", cold["baseline"]))
+    for i, (_label, part) in enumerate(columns):
+        numbers = part["cold_start_ms"]
         ax.bar([i - 0.2], [numbers["p50"]], 0.4, color=f"C{i}", label="p50" if i == 0 else None)
         ax.bar([i + 0.2], [numbers["p95"]], 0.4, color=f"C{i}", alpha=0.5, label="p95" if i == 0 else None)
         ax.text(i - 0.2, numbers["p50"], f"{numbers['p50']:.0f}", ha="center", va="bottom")
     ax.axhline(TARGETS["cold_start_p50_ms"], color="k", ls="--", lw=1, label="target p50")
-    ax.set_xticks([0, 1], labels)
+    ax.set_xticks(range(len(columns)), [label for label, _part in columns])
     ax.set_ylabel("ms")
     ax.set_title(f"new-scenario cold start (one at a time, n={cold['root']['cold_start_ms']['n']})")
     ax.legend()

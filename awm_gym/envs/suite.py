@@ -203,7 +203,7 @@ class AWMSuiteEnv(AWMEnv):
             )
         self._parked[self.scenario.name] = self.host
         while len(self._parked) > self.keep_scenarios - 1:
-            self._parked.popitem(last=False)[1].close()
+            self._parked.popitem(last=False)[1].close(wait=False)  # the next scenario's start does not wait
         self._serve(host)
 
     def _draw(self, scenario: str | None) -> tuple[str, int]:

@@ -22,7 +22,6 @@ import enum
 import os
 import select
 import shutil
-import signal
 import socket
 import sqlite3
 import tempfile
@@ -36,6 +35,7 @@ from awm_gym.catalog import Scenario
 from awm_gym.errors import ConfigurationError, SubEnvClosedError, SubEnvStartError
 from awm_gym.host import wire
 from awm_gym.host.database import build_template, restore_database, snapshot_database
+from awm_gym.host.process import ChildProcess
 from awm_gym.host.tools import HTTPCall, ToolCallError, ToolCatalog, render_response
 from awm_gym.host.zygote import (
     START_TIMEOUT,
@@ -79,33 +79,19 @@ class _Server:
     def __init__(self, channel: socket.socket, pid: int) -> None:
         self.channel = channel
         self.pid = pid
-        try:
-            self.pidfd: int | None = os.pidfd_open(pid)
-        except (AttributeError, OSError):  # not Linux >= 5.3, or already gone
-            self.pidfd = None
+        self.process = ChildProcess(pid)
 
-    def exited(self, timeout: float) -> bool:
-        if self.pidfd is not None:
-            return bool(select.select([self.pidfd], [], [], timeout)[0])
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
-            return True
-        return False
+    def kill(self, *, wait: bool = True) -> None:
+        """Close the channel and SIGKILL the server; with ``wait``, until it has exited (at most 2 s).
 
-    def kill(self) -> None:
+        A server replaced over the same database file is waited for, so no write of it can land after its
+        successor starts; one whose files go away with it (close, scenario switch) is not: its zygote reaps it.
+        """
         self.channel.close()
-        try:
-            if self.pidfd is not None:
-                signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
-            else:
-                os.kill(self.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.exited(2.0)
-        if self.pidfd is not None:
-            os.close(self.pidfd)
-            self.pidfd = None
+        if wait:
+            self.process.kill()
+        else:
+            self.process.kill(wait=0)
 
 
 class _Resources:
@@ -118,9 +104,9 @@ class _Resources:
         self.template: sqlite3.Connection | None = None
         self.http_client: Any = None
 
-    def release(self) -> None:
+    def release(self, wait: bool = True) -> None:
         if self.server is not None:
-            self.server.kill()
+            self.server.kill(wait=wait)  # its database and socket are deleted below; nothing reuses them
             self.server = None
         if self.http_client is not None:
             self.http_client.close()
@@ -193,7 +179,9 @@ class SubEnvHost:
     def tools(self) -> ToolCatalog:
         """The scenario's tool catalog (starts the scenario's zygote on first use)."""
         with self._lock:
-            self._start_zygote()
+            self._check_open()
+            if self._tools is None:  # once known it stays right: a replacement zygote runs the same code
+                self._start_zygote()
             assert self._tools is not None
             return self._tools
 
@@ -294,17 +282,26 @@ class SubEnvHost:
             SubEnvClosedError: The host was closed.
         """
         with self._lock:
-            self._start_zygote()
+            self._check_open()
+            if self._resources.template is None:
+                self._start_zygote()
             assert self._resources.template is not None
             restore_database(self._resources.template, self.database_path)
-            if not self._server_alive():
+            if not self._server_alive():  # only a new server needs the zygote (a dead one is replaced there)
                 self._spawn_server()
 
-    def close(self) -> None:
-        """Stop the server, release the zygote and delete the episode files (idempotent)."""
+    def close(self, *, wait: bool = True) -> None:
+        """Stop the server, release the zygote and delete the episode files (idempotent).
+
+        Args:
+            wait: Return only once the server has exited (at most 2 s). ``False`` returns as soon as it is
+                killed (SIGKILL sent, files deleted): what a scenario switch does, so the next scenario's start
+                does not wait for the kernel's teardown; its zygote still reaps it.
+        """
         with self._lock:
             self.state = HostState.CLOSED
-            self._finalizer()
+            if self._finalizer.detach() is not None:
+                self._resources.release(wait=wait)
 
     # ------------------------------------------------------------------------------------------- calls
 

@@ -3,6 +3,12 @@
 A :class:`ChildProcess` watches a process by pid file descriptor, whether or not this process is its parent
 (zygotes are forked by the root process, not by us), so "is it alive", "is it stopped" and "kill it" work the
 same for both. :func:`memory_usage` reads a process's USS and PSS from ``/proc``.
+
+Killing need not wait: ``ChildProcess.kill(wait=0)`` sends SIGKILL and leaves the pid file descriptor with
+a small registry of exiting processes, whose descriptors are closed once their exit is seen (checked at
+every later kill, and awaited for up to 2 s at interpreter exit). A scenario switch thus never waits for the
+kernel to tear the old server down; the processes are still reaped as before (by their parent: zygotes and
+the root let the kernel reap their children), and nothing of them outlives the registry.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import shutil
 import signal
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +28,7 @@ __all__ = [
     "ChildProcess",
     "MemoryUsage",
     "child_environment",
+    "collect_exited",
     "memory_usage",
     "read_log_tail",
     "remove_stale_runtime_dirs",
@@ -29,6 +37,9 @@ __all__ = [
 
 _runtime_dir: Path | None = None
 _runtime_lock = threading.Lock()
+_EXIT_WAIT = 2.0  # seconds a killed process is given to exit (awaited at kill, or at interpreter exit)
+_exiting: list[int] = []  # pid fds of processes killed without waiting whose exit was not seen yet
+_exiting_lock = threading.RLock()
 
 
 def runtime_dir() -> Path:
@@ -130,10 +141,12 @@ class ChildProcess:
             return bool(select.select([self._pidfd], [], [], timeout)[0])
         return _proc_state(self.pid) in (None, "Z", "X")
 
-    def kill(self, *, group: bool = False, wait: float = 2.0) -> None:
+    def kill(self, *, group: bool = False, wait: float = _EXIT_WAIT) -> None:
         """SIGKILL the process (and its process group when ``group``), wait up to ``wait`` s, close the fd.
 
-        Idempotent: after the first call the pid may belong to someone else, so it is never signalled again.
+        With ``wait=0`` it returns at once; the fd goes to the registry of exiting processes (see the module
+        docstring) and is closed when the exit is seen. Idempotent: after the first call the pid may belong to
+        someone else, so it is never signalled again.
         """
         if self._killed:
             return
@@ -151,10 +164,40 @@ class ChildProcess:
                     os.kill(self.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-            self.exited(wait)
+            if wait <= 0 and self._pidfd is not None and not self.exited(0):
+                pidfd, self._pidfd = self._pidfd, None
+                with _exiting_lock:
+                    _exiting.append(pidfd)
+            else:
+                self.exited(wait)
         if self._pidfd is not None:
             os.close(self._pidfd)
             self._pidfd = None
+        collect_exited(0)
+
+
+def collect_exited(timeout: float) -> int:
+    """Close the fds of killed processes that have exited, waiting up to ``timeout`` s; how many are left.
+
+    Called at every kill (``timeout=0``) and at interpreter exit (with :data:`_EXIT_WAIT`).
+    """
+    deadline = time.monotonic() + timeout
+    with _exiting_lock:  # re-entrant: a finalizer may kill (and collect) while this thread is in here
+        while _exiting:
+            poller = select.poll()  # not select(): a pid fd may be numbered beyond its range
+            for pidfd in _exiting:
+                poller.register(pidfd, select.POLLIN)
+            ready = [pidfd for pidfd, _event in poller.poll(max(0, int(1000 * (deadline - time.monotonic()))))]
+            for pidfd in ready:
+                if pidfd in _exiting:  # a nested call may have closed it already
+                    _exiting.remove(pidfd)
+                    os.close(pidfd)
+            if not ready:
+                break
+        return len(_exiting)
+
+
+atexit.register(collect_exited, _EXIT_WAIT)
 
 
 @dataclass(frozen=True)

@@ -436,6 +436,15 @@ def _plain_reads(app: Any) -> list[tuple[dict[str, Any], bytes]]:
     return requests
 
 
+def _cached_openapi(workdir: str) -> dict[str, Any] | None:
+    """The OpenAPI document the parent put in ``WORKDIR`` from its cache (same code, same web stack), if any."""
+    try:
+        with open(os.path.join(workdir, "openapi.json"), encoding="utf-8") as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return None
+
+
 def _write_openapi_aside(app: Any, workdir: str) -> int:
     """Fork a child that writes the OpenAPI (on the other core, while this process warms up); its pid."""
     sys.stdout.flush()
@@ -458,7 +467,9 @@ def build_zygote_app(workdir: str, control: socket.socket | None = None) -> tupl
 
     With the default warm-up the OpenAPI is computed in a forked child while this process warms up from the
     app's routes (the two are independent and take about as long, so a free second core hides one); the
-    ``all`` warm-up needs every tool's schema first, so it computes the OpenAPI itself, before.
+    ``all`` warm-up needs every tool's schema first, so it computes the OpenAPI itself, before. Neither is
+    computed when ``WORKDIR/openapi.json`` is already there: the parent found it in its cache (see
+    :mod:`awm_gym.host.zygote`), computed for this very code by the same web stack.
 
     Args:
         workdir: The zygote's directory.
@@ -479,15 +490,18 @@ def build_zygote_app(workdir: str, control: socket.socket | None = None) -> tupl
     _find_engines()
     _dispose_engines()  # no connection is shared with the child below or with any server
     mode = os.environ.get("AWM_GYM_WARM_UP", "1").strip().lower()
+    cached = _cached_openapi(workdir)
     if mode == "all":
-        _warm_up(app, _warm_requests(write_openapi(app, workdir)), workdir, every_route=True)
+        document = cached if cached is not None else write_openapi(app, workdir)
+        _warm_up(app, _warm_requests(document), workdir, every_route=True)
     else:
-        writer = _write_openapi_aside(app, workdir)
+        writer = _write_openapi_aside(app, workdir) if cached is None else None
         if mode not in ("0", "off", "false", "no"):
             _warm_up(app, _plain_reads(app), workdir, every_route=False)
-        _pid, status = os.waitpid(writer, 0)
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise RuntimeError("computing the app's OpenAPI document failed (traceback above, in this log)")
+        if writer is not None:
+            _pid, status = os.waitpid(writer, 0)
+            if os.waitstatus_to_exitcode(status) != 0:
+                raise RuntimeError("computing the app's OpenAPI document failed (traceback above, in this log)")
     if control is not None:
         wire.send_message(control, {"op": "openapi"})
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="auto")

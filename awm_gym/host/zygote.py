@@ -5,7 +5,9 @@ scenario's module (about 0.1 s); forking a ready server from the zygote costs a 
 env of a scenario in this process starts a zygote, and every env instance after that only forks (see
 :mod:`awm_gym.host.server_process`). Zygotes are themselves forked from the root process
 (:mod:`awm_gym.host.root`), which has imported the web stack once, so a new scenario costs only its own module;
-``AWM_GYM_ZYGOTE_ROOT=0`` starts each zygote as a fresh interpreter instead.
+``AWM_GYM_ZYGOTE_ROOT=0`` starts each zygote as a fresh interpreter instead. The app's OpenAPI document (the
+tool catalog's source) is cached on disk by a digest of the code and the web stack's versions
+(:func:`openapi_cache_path`), so only the first zygote of a scenario's code ever computes it.
 
 The pool is bounded. A zygote with a live env is never evicted; among idle ones (no live env), least recently
 used first, zygotes are closed while any of these limits is exceeded:
@@ -23,6 +25,8 @@ answering is detected (liveness via ``/proc``, answers with a timeout) and repla
 from __future__ import annotations
 
 import atexit
+import functools
+import hashlib
 import json
 import os
 import shutil
@@ -58,6 +62,7 @@ __all__ = [
     "Zygote",
     "acquire_zygote",
     "child_environment",
+    "openapi_cache_path",
     "read_log_tail",
     "release_zygote",
     "runtime_dir",
@@ -73,6 +78,65 @@ MAX_ZYGOTE_MEMORY = int(float(os.environ.get("AWM_GYM_MAX_ZYGOTE_MEMORY_MB", "20
 _remove_stale_runtime_dirs = remove_stale_runtime_dirs  # the name tests/host/test_lifecycle.py imports
 
 
+_OPENAPI_CACHE_FORMAT = "1"  # bump when what write_openapi produces changes for the same code and packages
+
+
+@functools.cache
+def _web_stack_versions() -> str:
+    """Python and the web stack's package versions: the OpenAPI of the same code may change with them."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = [sys.version, _OPENAPI_CACHE_FORMAT]
+    for package in ("fastapi", "starlette", "pydantic", "pydantic-core", "sqlalchemy"):
+        try:
+            versions.append(f"{package}={version(package)}")
+        except PackageNotFoundError:
+            versions.append(f"{package}=-")
+    return "\0".join(versions)
+
+
+def openapi_cache_path(full_code: str) -> Path | None:
+    """Where the OpenAPI document of ``full_code`` is cached (``None`` when ``AWM_GYM_OPENAPI_CACHE=0``).
+
+    The document depends on the code and the web stack only (not on the data), so the key is a digest of
+    both: every zygote of that code after the first, in this process or any other (a vector env's workers,
+    a later run), takes the document from here instead of computing it. The directory is
+    ``AWM_GYM_CACHE_DIR/openapi`` (default ``~/.cache/awm_gym/openapi``).
+    """
+    if os.environ.get("AWM_GYM_OPENAPI_CACHE", "1").strip().lower() in ("0", "false", "no", "off"):
+        return None
+    digest = hashlib.sha256(_web_stack_versions().encode())
+    digest.update(b"\0" + full_code.encode())
+    root = Path(os.environ.get("AWM_GYM_CACHE_DIR") or Path.home() / ".cache" / "awm_gym")
+    return root / "openapi" / f"{digest.hexdigest()[:32]}.json"
+
+
+def _copy_if_present(source: Path | None, destination: Path) -> dict[str, Any] | None:
+    """Copy a cached document into a zygote's directory; the document, if there was a valid one."""
+    if source is None:
+        return None
+    try:
+        text = source.read_text(encoding="utf-8")
+        document = json.loads(text)  # a damaged entry is recomputed (and rewritten), never served
+    except (OSError, ValueError):
+        return None
+    if not isinstance(document, dict):
+        return None
+    destination.write_text(text, encoding="utf-8")
+    return document
+
+
+def _store(path: Path, text: str) -> None:
+    """Write a computed document to the cache atomically (a read-only cache is fine: it was computed)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(path)
+    except OSError:
+        pass
+
+
 class Zygote:
     """A started zygote for one scenario: its tools, its episode template and a ``spawn`` call."""
 
@@ -82,6 +146,9 @@ class Zygote:
         self.log_path = self.workdir / "zygote.log"
         (self.workdir / "app.py").write_text(scenario.full_code, encoding="utf-8")
         (self.workdir / "server_template.db").write_bytes(template)
+        self._openapi_cache = openapi_cache_path(scenario.full_code)
+        cached = _copy_if_present(self._openapi_cache, self.workdir / "openapi.json")
+        self.openapi_cached = cached is not None
         self._lock = threading.Lock()
         self.live_hosts = 0
         self.broken = False
@@ -105,6 +172,8 @@ class Zygote:
             raise
         self.process = ChildProcess(pid)
         try:
+            if cached is not None:  # the catalog is built here while the zygote runs the code, off its path
+                self.openapi, self.tools = cached, ToolCatalog.from_openapi(cached)
             # Two messages: the OpenAPI and template are final (read them while the zygote warms up), then ready.
             ready, why = wait_for_message(self._control, self.process, START_TIMEOUT)
             if ready is not None and ready.get("op") == "openapi":  # a failed build skips straight to the error
@@ -124,8 +193,12 @@ class Zygote:
         self.measure()
 
     def _read_app_files(self) -> None:
-        self.openapi = json.loads((self.workdir / "openapi.json").read_text())
-        self.tools = ToolCatalog.from_openapi(self.openapi)
+        if not self.openapi_cached:
+            text = (self.workdir / "openapi.json").read_text()
+            self.openapi = json.loads(text)
+            self.tools = ToolCatalog.from_openapi(self.openapi)
+            if self._openapi_cache is not None:
+                _store(self._openapi_cache, text)
         # What the database looks like after the app's own import-time setup (create_all): episodes start here.
         self.episode_template = (self.workdir / "server_template.db").read_bytes()
 
@@ -201,8 +274,11 @@ class Zygote:
         return int(reply["pid"])  # type: ignore[call-overload]
 
     def close(self) -> None:
-        """Kill the zygote and every server it forked (they share its process group)."""
-        self.process.kill(group=True)
+        """Kill the zygote and every server it forked (they share its process group), without waiting.
+
+        Its parent reaps it: the root, or (started as an interpreter) this process, right here.
+        """
+        self.process.kill(group=True, wait=0)
         if self._popen is not None:
             self._popen.wait()
         self._control.close()

@@ -16,6 +16,7 @@ from helpers import pid_alive, wait_gone
 from awm_gym.catalog import load_scenario, parse_scenario
 from awm_gym.errors import SubEnvClosedError, SubEnvStartError
 from awm_gym.host import HostState, SubEnvHost
+from awm_gym.host.process import collect_exited
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +110,18 @@ def test_http_transport_is_real_uvicorn_over_a_unix_socket(shop, host: SubEnvHos
             ("explode", {}),
         ]:
             assert http_host.call_tool(name, args) == host.call_tool(name, args)
+
+
+def test_close_without_waiting_still_reaps_the_server(shop) -> None:
+    """close(wait=False) returns once the server is killed; it still exits and its pid fd is closed."""
+    host = SubEnvHost(shop)
+    host.reset()
+    pid, workdir = host.server_pid, host.workdir
+    host.close(wait=False)
+    assert not workdir.exists() and host.state is HostState.CLOSED
+    assert wait_gone([pid]) == [] and collect_exited(2.0) == 0
+    with pytest.raises(SubEnvClosedError, match="closed"):
+        host.call_tool("list_products", {})
 
 
 def test_close_reaps_the_server_and_files(shop) -> None:

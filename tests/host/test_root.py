@@ -248,6 +248,64 @@ class TestWarmUp:
             assert json.loads(host.call_tool("get_my_profile", {}).text)["id"] == 1
 
 
+def new_code(base: Scenario) -> Scenario:
+    """A new scenario whose code no zygote has run yet (the OpenAPI cache is keyed by the code)."""
+    return fresh(base, f"# copy {os.getpid()}-{next(_copies)}")
+
+
+class TestOpenAPICache:
+    def test_a_cached_catalog_equals_a_fresh_one(self, base: Scenario) -> None:
+        """The second zygote of the same code takes the cached document: identical OpenAPI, tools and calls."""
+        scenario = new_code(base)
+        path = zygote_module.openapi_cache_path(scenario.full_code)
+        assert path is not None and not path.exists()
+        with SubEnvHost(scenario) as host:
+            host.reset()
+            fresh_zygote = host._resources.zygote
+            assert fresh_zygote is not None and not fresh_zygote.openapi_cached
+            fresh_openapi, fresh_tools = fresh_zygote.openapi, host.tools.openai_schemas()
+            fresh_answer = host.call_tool("get_my_profile", {})
+        assert json.loads(path.read_text()) == fresh_openapi
+        shutdown_zygotes()  # the next host needs a new zygote: the pool no longer has one
+        with SubEnvHost(scenario) as host:
+            host.reset()
+            cached_zygote = host._resources.zygote
+            assert cached_zygote is not None and cached_zygote.openapi_cached
+            assert cached_zygote.openapi == fresh_openapi and host.tools.openai_schemas() == fresh_tools
+            assert host.call_tool("get_my_profile", {}) == fresh_answer
+
+    @pytest.mark.parametrize("mode", ["1", "all"])
+    def test_a_damaged_entry_is_recomputed_and_replaced(
+        self, base: Scenario, monkeypatch: pytest.MonkeyPatch, mode: str
+    ) -> None:
+        """A cache entry that is not JSON is never served: the zygote computes the document and rewrites it."""
+        monkeypatch.setenv("AWM_GYM_WARM_UP", mode)
+        scenario = new_code(base)
+        path = zygote_module.openapi_cache_path(scenario.full_code)
+        assert path is not None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text('{"openapi": "3.1.0", "paths": {')
+        with SubEnvHost(scenario) as host:
+            host.reset()
+            assert not host._resources.zygote.openapi_cached
+            assert "get_my_profile" in [tool.name for tool in host.tools]
+        assert json.loads(path.read_text())["paths"]
+
+    def test_the_key_changes_with_the_code_and_the_cache_can_be_off(
+        self, base: Scenario, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Different code, different entry; AWM_GYM_OPENAPI_CACHE=0 computes every document and stores none."""
+        scenario = new_code(base)
+        path = zygote_module.openapi_cache_path(scenario.full_code)
+        assert path is not None and path != zygote_module.openapi_cache_path(scenario.full_code + "\n# edited\n")
+        monkeypatch.setenv("AWM_GYM_OPENAPI_CACHE", "0")
+        assert zygote_module.openapi_cache_path(scenario.full_code) is None
+        with SubEnvHost(scenario) as host:
+            assert "get_my_profile" in [tool.name for tool in host.tools]
+            assert not host._resources.zygote.openapi_cached
+        assert not path.exists()
+
+
 ROOT_SCRIPT = textwrap.dedent(
     """
     import json, signal, sys, time

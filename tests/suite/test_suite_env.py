@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import warnings
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ import awm_gym
 from awm_gym.catalog import TaskRef, TaskSet, load_reference_solutions, load_scenario
 from awm_gym.envs import AWMEnv, AWMSuiteEnv, task_weights
 from awm_gym.errors import ConfigurationError, ScenarioNotFoundError
+from awm_gym.host.process import collect_exited
 from awm_gym.vector import AWMVectorEnv, RolloutDriver
 from awm_gym.vector.suite import suite_vector_env
 from awm_gym.wrappers import ChatMessages, ExpertAdvice, RecordEpisodes, RewardShaping, read_episodes
@@ -181,6 +183,25 @@ class TestSwitching:
             assert wait_gone([server]) == []  # keep_scenarios=1: the old server is stopped
             env.reset(options={"scenario": PETS, "task_idx": 1})
             assert env.host.zygote_pid == zygote and env.host.server_pid != server
+        finally:
+            env.close()
+
+    def test_switching_leaks_no_process_or_descriptor(self) -> None:
+        """A switch closes the old host without waiting for its server; each one still ends, no fd is left."""
+        env = AWMSuiteEnv(TaskSet.from_scenarios([PETS, BUDGET, LOANS]), max_steps=3)
+        try:
+            for name in (PETS, BUDGET, LOANS):  # every zygote started, one host open
+                env.reset(options={"scenario": name, "task_idx": 0})
+            collect_exited(2.0)  # the previous switches' servers have exited: their pid fds are closed
+            descriptors = len(os.listdir("/proc/self/fd"))
+            servers = []
+            for name in [PETS, BUDGET, LOANS] * 3:
+                servers.append(env.host.server_pid)
+                env.reset(options={"scenario": name, "task_idx": 0})
+            assert len(set(servers)) == len(servers) and wait_gone(servers) == []
+            assert collect_exited(2.0) == 0 and len(os.listdir("/proc/self/fd")) == descriptors
+            _, reward, terminated, _, _ = env.step("done")
+            assert terminated and env.scenario.name == LOANS
         finally:
             env.close()
 
