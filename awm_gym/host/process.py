@@ -27,6 +27,7 @@ from pathlib import Path
 __all__ = [
     "ChildProcess",
     "MemoryUsage",
+    "cache_dir",
     "child_environment",
     "collect_exited",
     "memory_usage",
@@ -37,6 +38,11 @@ __all__ = [
 
 _runtime_dir: Path | None = None
 _runtime_lock = threading.Lock()
+
+
+def cache_dir() -> Path:
+    """awm-gym's on-disk cache (``AWM_GYM_CACHE_DIR``, else ``~/.cache/awm_gym``): audits, tool catalogs."""
+    return Path(os.environ.get("AWM_GYM_CACHE_DIR") or Path.home() / ".cache" / "awm_gym")
 _EXIT_WAIT = 2.0  # seconds a killed process is given to exit (awaited at kill, or at interpreter exit)
 _exiting: list[int] = []  # pid fds of processes killed without waiting whose exit was not seen yet
 _exiting_lock = threading.RLock()

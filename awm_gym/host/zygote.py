@@ -45,6 +45,7 @@ from awm_gym.host import wire
 from awm_gym.host.process import (
     ChildProcess,
     MemoryUsage,
+    cache_dir,
     child_environment,
     memory_usage,
     read_log_tail,
@@ -107,8 +108,7 @@ def openapi_cache_path(full_code: str) -> Path | None:
         return None
     digest = hashlib.sha256(_web_stack_versions().encode())
     digest.update(b"\0" + full_code.encode())
-    root = Path(os.environ.get("AWM_GYM_CACHE_DIR") or Path.home() / ".cache" / "awm_gym")
-    return root / "openapi" / f"{digest.hexdigest()[:32]}.json"
+    return cache_dir() / "openapi" / f"{digest.hexdigest()[:32]}.json"
 
 
 def _copy_if_present(source: Path | None, destination: Path) -> dict[str, Any] | None:

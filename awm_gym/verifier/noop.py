@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import tempfile
 import threading
 from collections.abc import Callable
@@ -19,17 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from awm_gym.catalog import Scenario
+from awm_gym.host.process import cache_dir
 from awm_gym.verifier.runner import VerifierConnection
 
 __all__ = ["accepted_answers", "cache_dir", "cached", "find_noop_passes"]
 
 _memory: dict[str, Any] = {}
 _lock = threading.Lock()
-
-
-def cache_dir() -> Path:
-    """awm-gym's on-disk cache (``AWM_GYM_CACHE_DIR``, else ``~/.cache/awm_gym``)."""
-    return Path(os.environ.get("AWM_GYM_CACHE_DIR") or Path.home() / ".cache" / "awm_gym")
 
 
 def _key(scenario: Scenario) -> str:
