@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from machine import conditions, cpu_times  # benchmarks/machine.py, beside this script
+from report import write_docs  # benchmarks/report.py, beside this script
 
 ROOT = Path(__file__).resolve().parents[1]
 TASKS_PER_SCENARIO = 10
@@ -471,6 +472,60 @@ def plot(report: dict[str, Any], path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
+def markdown(report: dict[str, Any]) -> str:
+    """The report's tables, for docs/benchmarks.md."""
+    root, base, cold = report["root"], report["baseline"], report["cold_start"]
+    targets, first = report["targets"], report["first_call"]
+    cached = cold["root"].get("openapi_cached", {}).get("cold_start_ms", {})
+
+    def met(value: float, target: float) -> str:
+        return "yes" if value <= target else "no"
+
+    sweep = report["sweep_1000_projected_s"]
+    rows = [
+        ("whole sweep, 1,000 scenarios x 10 tasks" + ("" if report["scenarios"] == 1000 else
+         f" (projected from {report['scenarios']})"), f"{sweep:.0f} s",
+         f"{report['baseline_extrapolated_wall_s'] * 1000 / report['scenarios']:.0f} s",
+         f"<= {targets['sweep_1000_s']} s", met(sweep, targets["sweep_1000_s"])),
+        ("episodes/s (2 workers)", f"{root['episodes_per_s']:.1f}", f"{base['episodes_per_s']:.1f}", "", ""),
+        ("new-scenario cold start, p50 / p95", f"{cold['root']['cold_start_ms']['p50']:.0f} / "
+         f"{cold['root']['cold_start_ms']['p95']:.0f} ms", f"{cold['baseline']['cold_start_ms']['p50']:.0f} / "
+         f"{cold['baseline']['cold_start_ms']['p95']:.0f} ms", f"<= {targets['cold_start_p50_ms']} ms",
+         met(cold["root"]["cold_start_ms"]["p50"], targets["cold_start_p50_ms"])),
+        ("... same scenario code seen before (OpenAPI cached), p50 / p95",
+         f"{cached.get('p50', float('nan')):.0f} / {cached.get('p95', float('nan')):.0f} ms", "", "", ""),
+        ("CPU on the cold-start path, p50", f"{cold['root']['breakdown_ms']['cpu_total']['p50']:.0f} ms",
+         f"{cold['baseline']['breakdown_ms']['cpu_total']['p50']:.0f} ms", "", ""),
+        ("warm reset, p50", f"{root['warm_reset_ms']['p50']:.2f} ms", f"{base['warm_reset_ms']['p50']:.2f} ms", "", ""),
+        ("reference solutions verified complete", f"{root['passed']} / {root['episodes']}",
+         f"{base['passed']} / {base['episodes']}", "", ""),
+        ("peak memory of the process tree, PSS", f"{root['peak_pss_mib']:.0f} MiB", f"{base['peak_pss_mib']:.0f} MiB",
+         "", ""),
+        ("peak live zygotes (their USS)", f"{root['peak_live_zygotes']} ({root['peak_zygotes_uss_mib']:.0f} MiB)",
+         f"{base['peak_live_zygotes']} ({base['peak_zygotes_uss_mib']:.0f} MiB)", "", ""),
+    ]  # fmt: skip
+    lines = [
+        f"{report['scenarios']} generated scenarios x {report['tasks_per_scenario']} tasks, each task's reference "
+        f"solution replayed through the suite env and the verifier. Baseline: a fresh interpreter per scenario "
+        f"(`AWM_GYM_ZYGOTE_ROOT=0`), {report['baseline_extrapolated_from']}.",
+        "",
+        "| figure | root process (zygotes forked) | fresh interpreter per scenario | target | met |",
+        "|---|---:|---:|---:|:-:|",
+        *(f"| {a} | {b} | {c} | {d} | {e} |" for a, b, c, d, e in rows),
+        "",
+        "First tool call on a freshly forked server against the steady state (p50 over new scenarios):",
+        "",
+        "| zygote warm-up | first call | steady call | first / steady | page faults, first call |",
+        "|---|---:|---:|---:|---:|",
+        *(
+            f"| {name} | {part['first_call_ms']['p50']:.1f} ms | {part['steady_call_ms']['p50']:.2f} ms | "
+            f"{part['first_over_steady']['p50']:.1f}x | {part['first_call_minor_faults']['p50']:.0f} |"
+            for name, part in first.items()
+        ),
+    ]
+    return "\n".join(lines)
+
+
 def main() -> None:
     """Parse arguments, run every part (each in a fresh interpreter), write JSON and PNG."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -545,10 +600,12 @@ def main() -> None:
         },
         "command": " ".join(["python", "benchmarks/bench_suite.py", *sys.argv[1:]]),
     }
+    report["markdown"] = markdown(report)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "bench_suite.json").write_text(json.dumps(report, indent=2) + "\n")
     plot(report, args.out / "bench_suite.png")
-    print(json.dumps(report, indent=2))
+    print(report["markdown"])
+    print(f"wrote {write_docs(args.out)}")
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
 from machine import conditions, cpu_times  # noqa: E402 - benchmarks/machine.py, beside this script
+from report import write_docs  # noqa: E402 - benchmarks/report.py, beside this script
 
 IMPORT_TARGET_S = 0.3
 IMPORT_SNIPPET = (
@@ -209,9 +210,11 @@ def main(argv: list[str] | None = None) -> int:
     results["machine"] = {"python": platform.python_version(), "cores": cores, **conditions(start_cpu)}
     results["argv"] = sys.argv[1:] if argv is None else list(argv)
 
+    results["markdown"] = table(results)
     (args.out / "bench_suite_scale.json").write_text(json.dumps(results, indent=2))
     plot(results, args.out / "bench_suite_scale.png")
-    print(table(results))
+    print(results["markdown"])
+    print(f"wrote {write_docs(args.out)}")
     return 0
 
 

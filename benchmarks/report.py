@@ -78,6 +78,21 @@ SECTIONS = (
         "policy, as a check that an SB3 pipeline runs end to end, not an evaluation.",
     ),
     Section(
+        "bench_suite",
+        "The whole AWM distribution: scenario switching",
+        "python benchmarks/bench_suite.py --scenarios 1000",
+        "Generated copies of the bundled scenarios (each with distinct code, as every AgentWorldModel-1K app is "
+        "distinct) in the release format; each task's reference solution is replayed through `AWM/suite-v0` and "
+        "the sandboxed verifier by one worker thread per core. Each part runs in a fresh interpreter with an "
+        "empty cache. Cold start is the first reset of a scenario this process has not seen.",
+    ),
+    Section(
+        "bench_suite_scale",
+        "The catalogue at 1,000 scenarios",
+        "python benchmarks/bench_suite_scale.py",
+        "1,000 generated scenarios through `import awm_gym`, `awm-gym list`, task sets, splits and `awm-gym check`.",
+    ),
+    Section(
         "bench_distributed",
         "Across processes and machines (Ray)",
         "python benchmarks/bench_distributed.py",
