@@ -47,6 +47,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _common import descendants  # benchmarks/_common.py, beside this script
 from machine import conditions, cpu_times  # benchmarks/machine.py, beside this script
 from report import write_docs  # benchmarks/report.py, beside this script
 
@@ -85,24 +86,6 @@ def write_scenarios(directory: Path, n: int) -> list[str]:
     return names
 
 
-def _descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as handle:
-                    parent = int(handle.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(parent, []).append(int(entry))
-    found, stack = [], [pid]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            found.append(child)
-            stack.append(child)
-    return found
-
-
 class TreeSampler:
     """Samples memory twice a second: PSS and USS of this process and every descendant, and the zygote pool.
 
@@ -132,7 +115,7 @@ class TreeSampler:
         from awm_gym.host import zygote_stats
         from awm_gym.host.process import memory_usage
 
-        pids = [os.getpid(), *_descendants(os.getpid())]
+        pids = [os.getpid(), *descendants(os.getpid())]
         usage = [u for u in map(memory_usage, pids) if u is not None]
         self.peak_pss = max(self.peak_pss, sum(u.pss for u in usage))
         self.peak_uss = max(self.peak_uss, sum(u.uss for u in usage))

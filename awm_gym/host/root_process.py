@@ -240,17 +240,7 @@ def main(control_fd: int) -> int:
             error = f"unexpected control message {message!r}" if threads == 1 else f"{threads} threads: cannot fork"
             wire.send_message(control, {"ok": False, "error": error})
             continue
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:
-            code = 1
-            try:
-                code = _become_zygote(control, fds[0], message)
-            except BaseException:
-                traceback.print_exc()
-            finally:
-                os._exit(code)
+        pid = server_process.fork_child(_become_zygote, control, fds[0], message)
         os.close(fds[0])
         wire.send_message(control, {"ok": True, "pid": pid})
 

@@ -45,7 +45,7 @@ import sqlite3
 import sys
 import traceback
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import unquote
 
@@ -56,6 +56,7 @@ __all__ = [
     "WARM_UP_TIMEOUT",
     "build_zygote_app",
     "forget_app",
+    "fork_child",
     "main",
     "prepare",
     "run_zygote",
@@ -445,21 +446,34 @@ def _cached_openapi(workdir: str) -> dict[str, Any] | None:
         return None
 
 
-def _write_openapi_aside(app: Any, workdir: str) -> int:
-    """Fork a child that writes the OpenAPI (on the other core, while this process warms up); its pid."""
+def fork_child(run: Callable[..., int], *args: Any) -> int:
+    """Fork a child that runs ``run(*args)`` and exits with its code (1, with the traceback logged, if it raises).
+
+    The child never returns into the caller's loop: whatever ``run`` does, it ends in ``os._exit``. Returns the
+    child's pid to the parent.
+    """
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
     if pid == 0:
         code = 1
         try:
-            write_openapi(app, workdir)
-            code = 0
+            code = run(*args)
         except BaseException:
             traceback.print_exc()
         finally:
             os._exit(code)
     return pid
+
+
+def _write_openapi_aside(app: Any, workdir: str) -> int:
+    """Fork a child that writes the OpenAPI (on the other core, while this process warms up); its pid."""
+
+    def write() -> int:
+        write_openapi(app, workdir)
+        return 0
+
+    return fork_child(write)
 
 
 def build_zygote_app(workdir: str, control: socket.socket | None = None) -> tuple[Any, Any]:
@@ -534,17 +548,7 @@ def run_zygote(control: socket.socket, workdir: str) -> int:
                 os.close(fd)
             wire.send_message(control, {"ok": False, "error": f"unexpected control message {message!r}"})
             continue
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:
-            code = 1
-            try:
-                code = _run_server(zygote_pid, control, fds, message, app, config)
-            except BaseException:
-                traceback.print_exc()
-            finally:
-                os._exit(code)
+        pid = fork_child(_run_server, zygote_pid, control, fds, message, app, config)
         for fd in fds:
             os.close(fd)
         wire.send_message(control, {"ok": True, "pid": pid})
