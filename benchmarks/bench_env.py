@@ -386,7 +386,8 @@ APP_FLOOR_SCRIPT = textwrap.dedent(
     from awm_gym.catalog import load_scenario
     from awm_gym.host import build_template, server_process
     scenario = load_scenario(sys.argv[1])
-    path = os.path.join(tempfile.mkdtemp(), "floor.db")
+    scratch = tempfile.TemporaryDirectory()  # removed when this interpreter exits
+    path = os.path.join(scratch.name, "floor.db")
     open(path, "wb").write(build_template(scenario)[0])
     os.environ["DATABASE_PATH"] = "sqlite:///" + path
     module = types.ModuleType("floor_app")

@@ -25,9 +25,11 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -112,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     cores = os.cpu_count() or 1
     start_cpu = cpu_times()
     work = Path(tempfile.mkdtemp(prefix="bench_suite_scale-"))
+    atexit.register(shutil.rmtree, work, ignore_errors=True)  # after awm-gym's own exit handlers (registered later)
     cache = work / "cache"
     os.environ["AWM_GYM_CACHE_DIR"] = str(cache)  # cold caches for this run, in this process and its children
 

@@ -93,11 +93,13 @@ class EpisodeLog:
 
     Example:
         >>> import tempfile
-        >>> log = EpisodeLog(Path(tempfile.mkdtemp()) / "episodes.jsonl")
+        >>> scratch = tempfile.TemporaryDirectory()
+        >>> log = EpisodeLog(Path(scratch.name) / "episodes.jsonl")
         >>> record = EpisodeRecord("base", "shop", 0, 0, 0, "complete", True, 1.0, 1.0, 2, 0, 0, False, 0.1)
         >>> log.append(record)
         >>> list(log.read()) == [record.key]
         True
+        >>> scratch.cleanup()
 
     Args:
         path: The file; created on the first append.

@@ -272,7 +272,8 @@ class VerifierConnection:
 
     Example:
         >>> import sqlite3, tempfile, pathlib
-        >>> workdir = pathlib.Path(tempfile.mkdtemp())
+        >>> scratch = tempfile.TemporaryDirectory()
+        >>> workdir = pathlib.Path(scratch.name)
         >>> for name in ("initial.db", "final.db"):
         ...     sqlite3.connect(workdir / name).close()
         >>> connection = VerifierConnection()
@@ -282,7 +283,7 @@ class VerifierConnection:
         ...     function="verify_task_completion", workdir=workdir, final_answer="yes", timeout=10)
         >>> outcome["status"], outcome["value"], outcome["isolation"]
         ('ok', {'result': 'complete'}, 'namespaces')
-        >>> connection.close()
+        >>> connection.close(); scratch.cleanup()
     """
 
     def __init__(self) -> None:

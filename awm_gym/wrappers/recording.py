@@ -221,7 +221,8 @@ class RecordEpisodes(gym.Wrapper, gym.utils.RecordConstructorArgs):
         >>> import gymnasium as gym
         >>> import awm_gym
         >>> from awm_gym.wrappers import RecordEpisodes, read_episodes, replay
-        >>> path = f"{tempfile.mkdtemp()}/episodes.jsonl"
+        >>> scratch = tempfile.TemporaryDirectory()
+        >>> path = f"{scratch.name}/episodes.jsonl"
         >>> env = RecordEpisodes(gym.make("AWM/awmgym_pet_clinic-v0"), path)
         >>> obs, info = env.reset(seed=0, options={"task_idx": 1})
         >>> obs, *_ = env.step('{"name": "list_my_invoices", "arguments": {"status": "open"}}')
@@ -234,7 +235,7 @@ class RecordEpisodes(gym.Wrapper, gym.utils.RecordConstructorArgs):
         >>> fresh = gym.make("AWM/awmgym_pet_clinic-v0")
         >>> replay(episode, fresh).ok
         True
-        >>> fresh.close(); env.close()
+        >>> fresh.close(); env.close(); scratch.cleanup()
 
     Args:
         env: The environment stack to wrap.
